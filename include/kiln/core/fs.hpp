@@ -1,0 +1,27 @@
+// Small, checked file-system operations used by the commit protocol and the journal.
+// Every failure throws kiln::IoError naming the path and the OS error.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace kiln::fs {
+
+/// fsync(2) of a file or directory by path.
+void fsync_path(const std::string& path);
+/// rename(2) `from` to `to` (same directory), then fsync the directory so the new name is
+/// durable. Atomic: readers see the old name or the new one, never a partial file.
+void durable_rename(const std::string& from, const std::string& to);
+/// Creates a directory and its parents (mode 0777 & ~umask); succeeds if it exists.
+void make_dirs(const std::string& path);
+/// The whole content of a file.
+[[nodiscard]] std::string read_file(const std::string& path);
+/// Writes `content` to `path` with the commit protocol: `path.tmp`, fsync, rename, fsync dir.
+void write_file_atomic(const std::string& path, std::string_view content);
+/// Appends one line (a trailing '\n' is added) to `path` and fsyncs it; creates the file.
+void append_line_durable(const std::string& path, std::string_view line);
+/// Whether a regular file (following links) exists at `path`.
+[[nodiscard]] bool is_file(const std::string& path);
+
+}  // namespace kiln::fs

@@ -1,0 +1,19 @@
+// Text helpers for names that come from file systems and archives (arbitrary bytes).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace kiln {
+
+/// Whether `bytes` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
+[[nodiscard]] bool is_valid_utf8(std::string_view bytes);
+/// `bytes` with every byte that is not part of a valid UTF-8 sequence written as `\xNN`
+/// (and a literal backslash kept as is). Equal to `bytes` when it is valid UTF-8.
+[[nodiscard]] std::string escape_invalid_utf8(std::string_view bytes);
+/// Lower-case ASCII copy.
+[[nodiscard]] std::string to_lower_ascii(std::string_view text);
+/// Whether `text` ends with `suffix`, ignoring ASCII case.
+[[nodiscard]] bool ends_with_nocase(std::string_view text, std::string_view suffix);
+
+}  // namespace kiln

@@ -1,0 +1,18 @@
+// The `kiln` subcommands. Each takes the arguments after its name and returns the exit code;
+// errors are thrown as kiln::Error and mapped to exit codes by main.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace kiln::cli {
+
+using Args = std::vector<std::string>;
+
+int run_ingest(const Args& args);    // collective when started by an MPI launcher
+int run_describe(const Args& args);
+int run_verify(const Args& args);
+/// `kiln --version`: version, git hash and build features.
+void print_version();
+
+}  // namespace kiln::cli

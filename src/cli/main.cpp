@@ -1,0 +1,81 @@
+// kiln: materials data ingest, search and batched model inference in one MPI job.
+#include <boost/program_options/errors.hpp>
+#include <exception>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "kiln/core/error.hpp"
+#include "kiln/core/log.hpp"
+#include "kiln/mpi/comm.hpp"
+#include "kiln/store/catalog.hpp"
+#include "kiln/core/version.hpp"
+
+namespace {
+
+struct Command {
+    int (*run)(const kiln::cli::Args&);
+    bool may_use_mpi;  // initialise MPI when started by a launcher
+    const char* summary;
+};
+
+const std::map<std::string, Command>& commands() {
+    static const std::map<std::string, Command> c = {
+        {"ingest", {kiln::cli::run_ingest, true, "pack files into HDF5 shards (MPI-parallel)"}},
+        {"describe", {kiln::cli::run_describe, false, "print a dataset's description and counts"}},
+        {"verify", {kiln::cli::run_verify, false, "re-check every shard against the catalog"}},
+    };
+    return c;
+}
+
+void print_usage() {
+    std::cout << "Usage: kiln [--version] [--help] <command> [options]\n\n"
+                 "Commands:\n";
+    for (const auto& [name, c] : commands()) {
+        std::cout << "  " << name << std::string(12 - name.size(), ' ') << c.summary << "\n";
+    }
+    std::cout << "\n`kiln <command> --help` explains each command's options.\n"
+                 "Exit codes: 0 ok, 64 usage, 65 bad data, 66 no input, 70 internal error,\n"
+                 "74 I/O error, 75 stopped early (rerun to resume), 78 configuration.\n";
+}
+
+int report(const kiln::Error& e) {
+    kiln::log::error(e.what());
+    return static_cast<int>(e.code());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const kiln::cli::Args all(argv + 1, argv + argc);
+    if (all.empty() || all[0] == "--help" || all[0] == "-h" || all[0] == "help") {
+        print_usage();
+        return all.empty() ? static_cast<int>(kiln::ExitCode::kUsage) : 0;
+    }
+    if (all[0] == "--version" || all[0] == "-V") {
+        kiln::cli::print_version();
+        return 0;
+    }
+    const auto it = commands().find(all[0]);
+    if (it == commands().end()) {
+        kiln::log::error("unknown command '" + all[0] + "' (see `kiln --help`)");
+        return static_cast<int>(kiln::ExitCode::kUsage);
+    }
+    const kiln::cli::Args args(all.begin() + 1, all.end());
+    try {
+        const kiln::mpi::Environment env(&argc, &argv,
+                                         it->second.may_use_mpi && kiln::mpi::launched_by_mpi());
+        try {
+            return it->second.run(args);
+        } catch (const kiln::Error& e) {
+            return report(e);
+        } catch (const std::bad_alloc&) {
+            return report(kiln::Error("out of memory", kiln::ExitCode::kInternal));
+        } catch (const std::exception& e) {
+            return report(kiln::Error(std::string("internal error: ") + e.what()));
+        }
+    } catch (const kiln::Error& e) {
+        return report(e);
+    }
+}

@@ -1,0 +1,359 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <exception>
+#include <map>
+#include <utility>
+
+#include "kiln/core/error.hpp"
+#include "kiln/core/hash.hpp"
+#include "kiln/core/text.hpp"
+#include "kiln/extract/archive_reader.hpp"
+#include "kiln/extract/format.hpp"
+#include "kiln/extract/magic_probe.hpp"
+#include "kiln/ingest/ingest.hpp"
+#include "kiln/store/shard.hpp"
+
+namespace kiln::ingest {
+namespace {
+
+// Files up to this size are read whole by the worker threads; larger ones are streamed in
+// blocks by the writing thread, so memory stays bounded by threads x this.
+constexpr std::uint64_t kWholeFileBytes = std::uint64_t{8} << 20;
+constexpr std::size_t kBlockBytes = std::size_t{4} << 20;
+constexpr std::size_t kMaxErrorSamples = 5;
+
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    [[nodiscard]] int get() const noexcept { return fd_; }
+
+private:
+    int fd_;
+};
+
+// Reads up to `size` bytes; returns the count (short only at end of file). Throws IoError.
+std::size_t read_some(int fd, char* data, std::size_t size, const std::string& what) {
+    std::size_t done = 0;
+    while (done < size) {
+        const ssize_t n = ::read(fd, data + done, size - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw IoError(errno_message("read error in " + what));
+        }
+        if (n == 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    return done;
+}
+
+std::string base_name(std::string_view path) {
+    const auto slash = path.find_last_of('/');
+    return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+// What a worker thread prepares for one input file before the writer takes it.
+struct Prepared {
+    bool whole = false;       // `bytes` holds the complete content
+    std::string bytes;
+    Hash128 checksum;
+    extract::MagicResult magic;
+    std::uint64_t size = 0;
+    std::uint64_t stream_offset = 0;  // where a streamed file's bytes start in /blob
+    std::string error;
+};
+
+Prepared prepare(const InputFile& f, extract::MagicMode magic) {
+    Prepared p;
+    if (!f.error.empty()) {
+        p.error = f.error;
+        return p;
+    }
+    try {
+        Fd fd(::open(f.source_path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (fd.get() < 0) throw IoError(errno_message("cannot open"));
+        struct stat st{};
+        if (::fstat(fd.get(), &st) != 0) throw IoError(errno_message("cannot stat"));
+        const auto size = static_cast<std::uint64_t>(st.st_size);
+        if (size > kWholeFileBytes) return p;  // streamed by the writer
+        // Read one byte more than stat said, to notice a file that grew meanwhile.
+        p.bytes.resize(static_cast<std::size_t>(size) + 1);
+        const std::size_t n = read_some(fd.get(), p.bytes.data(), p.bytes.size(), "file");
+        p.bytes.resize(n);
+        if (n > kWholeFileBytes) return Prepared{};  // grew past the limit: stream it
+        p.whole = true;
+        p.size = n;
+        p.checksum = xxh3_128(p.bytes);
+        p.magic = extract::MagicProbe::for_this_thread(magic).probe(p.bytes.data(), p.bytes.size());
+    } catch (const Error& e) {
+        p.error = e.what();
+        p.whole = false;
+        p.bytes.clear();
+    }
+    return p;
+}
+
+// Builds the records of one shard, in order, on one thread.
+class UnitWriter {
+public:
+    UnitWriter(const UnitSpec& unit, const store::Layout& layout, const IngestOptions& options)
+        : unit_(unit),
+          options_(options),
+          writer_(layout.shard(unit.shard_id), unit.shard_id, options.source) {}
+
+    void emit(const InputFile& f, Prepared& p) {
+        if (p.error.empty() && !p.whole) stream_file(f, p);
+        Row row;
+        row.path = f.record_path;
+        row.size = p.size;
+        row.checksum = p.checksum;
+        row.magic = std::move(p.magic);
+        row.error = p.error;
+        if (row.error.empty() && p.whole) {
+            if (options_.pack) row.offset = writer_.append_blob(p.bytes.data(), p.bytes.size());
+            row.packed = options_.pack;
+            if (row.size == 0) row.error = "empty file";
+        } else if (row.error.empty()) {
+            row.packed = options_.pack;
+            row.offset = p.stream_offset;
+        }
+        const std::string_view head(p.bytes.data(), std::min<std::size_t>(p.bytes.size(), 4096));
+        row.format = extract::detect_format(f.record_path, row.magic.mime_type, head);
+        p.bytes = std::string();
+        const std::size_t archive_row = rows_.size();
+        rows_.push_back(std::move(row));
+        if (options_.expand_archives && rows_[archive_row].error.empty() &&
+            rows_[archive_row].format == "archive") {
+            expand_archive(f, archive_row);
+        }
+    }
+
+    nlohmann::json commit() {
+        nlohmann::json formats = nlohmann::json::object();
+        nlohmann::json mimes = nlohmann::json::object();
+        nlohmann::json samples = nlohmann::json::array();
+        std::uint64_t bytes = 0;
+        std::uint64_t errors = 0;
+        for (std::size_t i = 0; i < rows_.size(); ++i) {
+            Row& r = rows_[i];
+            store::RecordRow out;
+            out.id = store::record_id(unit_.shard_id, i);
+            out.path = r.path;
+            out.format = r.format;
+            out.mime_type = escape_invalid_utf8(r.magic.mime_type);
+            out.size = r.size;
+            out.checksum = r.checksum;
+            out.packed = r.packed && r.error.empty();
+            out.offset = out.packed ? r.offset : 0;
+            out.error = escape_invalid_utf8(r.error);
+            out.metadata_json = metadata(r, out).dump();
+            bytes += r.size;
+            formats[r.format] = formats.value(r.format, 0) + 1;
+            if (!out.mime_type.empty()) {
+                mimes[out.mime_type] = mimes.value(out.mime_type, 0) + 1;
+            }
+            if (!out.error.empty()) {
+                ++errors;
+                if (samples.size() < kMaxErrorSamples) {
+                    samples.push_back({{"path", out.path}, {"error", out.error}});
+                }
+            }
+            writer_.add_record(std::move(out));
+        }
+        const std::uint64_t packed_bytes = writer_.blob_size();
+        const Hash128 checksum = writer_.commit(options_.fsync);
+        return {{"shard", unit_.shard_id},
+                {"file", store::Layout::shard_relative(unit_.shard_id)},
+                {"records", rows_.size()},
+                {"files", unit_.files.size()},
+                {"bytes", bytes},
+                {"packed_bytes", packed_bytes},
+                {"errors", errors},
+                {"checksum", checksum.hex()},
+                {"formats", formats},
+                {"mime_types", mimes},
+                {"error_samples", samples}};
+    }
+
+private:
+    struct Row {
+        std::string path;
+        std::string format;
+        extract::MagicResult magic;
+        std::uint64_t size = 0;
+        Hash128 checksum;
+        bool packed = false;
+        std::uint64_t offset = 0;
+        std::string error;
+        std::string archive;  // the archive's record path, for members
+    };
+
+    nlohmann::json metadata(const Row& r, const store::RecordRow& out) const {
+        nlohmann::json file = {{"filename", base_name(r.path)},
+                               {"length", r.size},
+                               {"checksum", {{"xxh3_128", r.checksum.hex()}}}};
+        if (!out.mime_type.empty()) file["mime_type"] = out.mime_type;
+        if (!r.magic.description.empty()) {
+            file["data_type"] = escape_invalid_utf8(r.magic.description);
+        }
+        nlohmann::json kiln = {{"id", out.id}, {"path", r.path}, {"format", r.format},
+                               {"packed", out.packed}};
+        if (!out.error.empty()) kiln["error"] = out.error;
+        if (!r.archive.empty()) kiln["archive"] = r.archive;
+        return {{"mdf", {{"source_name", options_.source}, {"resource_type", "record"}}},
+                {"files", nlohmann::json::array({file})},
+                {"kiln", kiln}};
+    }
+
+    // Large file: read, hash and pack block by block on this thread.
+    void stream_file(const InputFile& f, Prepared& p) {
+        const std::uint64_t start = writer_.blob_size();
+        try {
+            Fd fd(::open(f.source_path.c_str(), O_RDONLY | O_CLOEXEC));
+            if (fd.get() < 0) throw IoError(errno_message("cannot open"));
+            Hasher128 hasher;
+            std::string block(kBlockBytes, '\0');
+            std::uint64_t total = 0;
+            for (;;) {
+                const std::size_t n = read_some(fd.get(), block.data(), block.size(), "file");
+                if (n == 0) break;
+                if (total == 0) {
+                    p.magic = extract::MagicProbe::for_this_thread(options_.magic).probe(block.data(), n);
+                    p.bytes.assign(block.data(), std::min<std::size_t>(n, 4096));
+                }
+                hasher.update(block.data(), n);
+                if (options_.pack) writer_.append_blob(block.data(), n);
+                total += n;
+                if (n < block.size()) break;
+            }
+            p.size = total;
+            p.checksum = hasher.digest();
+            p.stream_offset = start;
+        } catch (const Error& e) {
+            writer_.truncate_blob(start);
+            p.error = e.what();
+        }
+    }
+
+    void expand_archive(const InputFile& f, std::size_t archive_row) {
+        const std::string archive_path = rows_[archive_row].path;
+        const double ratio_cap = options_.archive_max_ratio *
+                                 static_cast<double>(std::max<std::uint64_t>(
+                                     rows_[archive_row].size, 1));
+        const std::uint64_t limit = std::min<std::uint64_t>(
+            options_.archive_max_bytes,
+            std::max<std::uint64_t>(static_cast<std::uint64_t>(ratio_cap), 1 << 20));
+        std::uint64_t expanded = 0;
+        std::uint64_t members = 0;
+        std::string archive_error;
+        try {
+            extract::ArchiveReader reader(f.source_path);
+            extract::ArchiveMember m;
+            std::string block(kBlockBytes, '\0');
+            while (archive_error.empty() && reader.next(m)) {
+                if (m.kind == extract::MemberKind::kDirectory) continue;
+                if (++members > options_.archive_max_members) {
+                    archive_error = "more than " + std::to_string(options_.archive_max_members) +
+                                    " members; the rest were not expanded (--archive-max-members)";
+                    break;
+                }
+                Row row;
+                row.archive = archive_path;
+                row.path = extract::member_record_path(archive_path, escape_invalid_utf8(m.name));
+                row.error = extract::member_problem(m);
+                if (row.error.empty() && !is_valid_utf8(m.name)) {
+                    row.error = "member name is not valid UTF-8 (stored with \\xNN escapes)";
+                }
+                if (!row.error.empty()) {
+                    row.size = m.size > 0 ? static_cast<std::uint64_t>(m.size) : 0;
+                    row.format = extract::detect_format(row.path, "", "");
+                    rows_.push_back(std::move(row));
+                    continue;
+                }
+                const std::uint64_t start = writer_.blob_size();
+                Hasher128 hasher;
+                std::string head;
+                try {
+                    for (;;) {
+                        const std::size_t n = reader.read(block.data(), block.size());
+                        if (n == 0) break;
+                        expanded += n;
+                        if (expanded > limit) {
+                            throw DataError("expansion passed " + std::to_string(limit) +
+                                            " bytes (--archive-max-ratio " +
+                                            format_ratio() + ", --archive-max-bytes); " +
+                                            "possible archive bomb, expansion stopped");
+                        }
+                        if (head.size() < extract::MagicProbe::kHeadBytes) {
+                            head.append(block.data(),
+                                        std::min(n, extract::MagicProbe::kHeadBytes - head.size()));
+                        }
+                        hasher.update(block.data(), n);
+                        if (options_.pack) writer_.append_blob(block.data(), n);
+                        row.size += n;
+                    }
+                } catch (const DataError& e) {
+                    writer_.truncate_blob(start);
+                    row.error = e.what();
+                    archive_error = e.what();
+                }
+                row.checksum = hasher.digest();
+                row.offset = start;
+                row.packed = options_.pack && row.error.empty();
+                row.magic = extract::MagicProbe::for_this_thread(options_.magic).probe(head.data(), head.size());
+                row.format = extract::detect_format(row.path, row.magic.mime_type, head);
+                if (row.error.empty() && row.size == 0) row.error = "empty file";
+                rows_.push_back(std::move(row));
+            }
+        } catch (const DataError& e) {
+            archive_error = e.what();
+        }
+        if (!archive_error.empty()) rows_[archive_row].error = archive_error;
+    }
+
+    [[nodiscard]] std::string format_ratio() const {
+        return std::to_string(static_cast<long long>(options_.archive_max_ratio));
+    }
+
+    const UnitSpec& unit_;
+    const IngestOptions& options_;
+    store::ShardWriter writer_;
+    std::vector<Row> rows_;
+};
+
+}  // namespace
+
+nlohmann::json ingest_unit(const UnitSpec& unit, const store::Layout& layout,
+                           const IngestOptions& options) {
+    UnitWriter writer(unit, layout, options);
+    const auto n = static_cast<std::int64_t>(unit.files.size());
+    std::exception_ptr first_error;
+    // Worker threads read and identify files in parallel; the ordered section appends them
+    // to the shard in plan order, so the shard is the same for any thread count.
+#pragma omp parallel for ordered schedule(dynamic, 1) num_threads(std::max(1, options.threads))
+    for (std::int64_t i = 0; i < n; ++i) {
+        const InputFile& f = unit.files[static_cast<std::size_t>(i)];
+        Prepared p = prepare(f, options.magic);
+#pragma omp ordered
+        {
+            if (!first_error) {
+                try {
+                    writer.emit(f, p);
+                } catch (...) {
+                    first_error = std::current_exception();
+                }
+            }
+        }
+    }
+    if (first_error) std::rethrow_exception(first_error);
+    return writer.commit();
+}
+
+}  // namespace kiln::ingest

@@ -1,0 +1,376 @@
+#include "store/h5.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kiln/core/error.hpp"
+
+namespace kiln::store::h5 {
+namespace {
+
+herr_t collect_error(unsigned n, const H5E_error2_t* err, void* out) {
+    auto* text = static_cast<std::string*>(out);
+    if (n > 0) *text += "; ";
+    *text += err->func_name != nullptr ? err->func_name : "?";
+    *text += ": ";
+    *text += err->desc != nullptr ? err->desc : "";
+    return 0;
+}
+
+std::string error_stack() {
+    std::string text;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &text);
+    H5Eclear2(H5E_DEFAULT);
+    return text.empty() ? std::string("no HDF5 error stack") : text;
+}
+
+constexpr hsize_t kColumnChunk = 16384;
+
+Handle chunked_create(hid_t loc, const std::string& name, hid_t type, hsize_t n, hsize_t chunk,
+                      bool fletcher) {
+    const hsize_t dims[1] = {n};
+    const hsize_t maxdims[1] = {H5S_UNLIMITED};
+    Handle space(check_id(H5Screate_simple(1, dims, maxdims), "H5Screate_simple " + name),
+                 H5Sclose);
+    Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"), H5Pclose);
+    const hsize_t chunk_dims[1] = {chunk};
+    check(H5Pset_chunk(dcpl.id(), 1, chunk_dims), "H5Pset_chunk " + name);
+    if (fletcher) check(H5Pset_fletcher32(dcpl.id()), "H5Pset_fletcher32 " + name);
+    check(H5Pset_obj_track_times(dcpl.id(), 0), "H5Pset_obj_track_times");
+    return {check_id(H5Dcreate2(loc, name.c_str(), type, space.id(), H5P_DEFAULT, dcpl.id(),
+                                H5P_DEFAULT),
+                     "cannot create dataset '" + name + "'"),
+            H5Dclose};
+}
+
+template <typename T>
+void write_numeric(hid_t loc, const std::string& name, hid_t type, const std::vector<T>& values) {
+    const auto n = static_cast<hsize_t>(values.size());
+    Handle ds = chunked_create(loc, name, type, n, kColumnChunk, true);
+    if (n > 0) {
+        check(H5Dwrite(ds.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+              "cannot write dataset '" + name + "'");
+    }
+    ds.close("dataset '" + name + "'");
+}
+
+template <typename T>
+std::vector<T> read_numeric(hid_t loc, const std::string& name, hid_t type) {
+    Handle ds = open_dataset(loc, name);
+    Handle space(check_id(H5Dget_space(ds.id()), "H5Dget_space " + name), H5Sclose);
+    const hssize_t n = H5Sget_simple_extent_npoints(space.id());
+    check(static_cast<herr_t>(n < 0 ? -1 : 0), "extent of '" + name + "'");
+    std::vector<T> out(static_cast<std::size_t>(n));
+    if (n > 0) {
+        check(H5Dread(ds.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
+              "cannot read dataset '" + name + "'");
+    }
+    return out;
+}
+
+Handle vlen_string_type() {
+    Handle t(check_id(H5Tcopy(H5T_C_S1), "H5Tcopy"), H5Tclose);
+    check(H5Tset_size(t.id(), H5T_VARIABLE), "H5Tset_size");
+    check(H5Tset_cset(t.id(), H5T_CSET_UTF8), "H5Tset_cset");
+    return t;
+}
+
+}  // namespace
+
+void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+std::string library_version() {
+    unsigned maj = 0;
+    unsigned min = 0;
+    unsigned rel = 0;
+    H5get_libversion(&maj, &min, &rel);
+    return std::to_string(maj) + "." + std::to_string(min) + "." + std::to_string(rel);
+}
+
+bool library_is_parallel() {
+#ifdef H5_HAVE_PARALLEL
+    return true;
+#else
+    return false;
+#endif
+}
+
+Handle& Handle::operator=(Handle&& other) noexcept {
+    if (this != &other) {
+        reset();
+        id_ = other.id_;
+        closer_ = other.closer_;
+        other.id_ = -1;
+    }
+    return *this;
+}
+
+void Handle::reset() noexcept {
+    if (id_ >= 0 && closer_ != nullptr) closer_(id_);
+    id_ = -1;
+}
+
+void Handle::close(const std::string& what) {
+    if (id_ < 0) return;
+    const herr_t rc = closer_(id_);
+    id_ = -1;
+    check(rc, "cannot close " + what);
+}
+
+hid_t check_id(hid_t id, const std::string& what) {
+    if (id < 0) throw IoError(what + ": " + error_stack());
+    return id;
+}
+
+void check(herr_t rc, const std::string& what) {
+    if (rc < 0) throw IoError(what + ": " + error_stack());
+}
+
+Handle create_file(const std::string& path) {
+    Handle fcpl(check_id(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate"), H5Pclose);
+    Handle fapl(check_id(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"), H5Pclose);
+    return {check_id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.id(), fapl.id()),
+                     "cannot create HDF5 file '" + path + "'"),
+            H5Fclose};
+}
+
+Handle open_file(const std::string& path) {
+    return {check_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
+                     "cannot open HDF5 file '" + path + "'"),
+            H5Fclose};
+}
+
+Handle create_group(hid_t loc, const std::string& name) {
+    Handle gcpl(check_id(H5Pcreate(H5P_GROUP_CREATE), "H5Pcreate"), H5Pclose);
+    check(H5Pset_obj_track_times(gcpl.id(), 0), "H5Pset_obj_track_times");
+    return {check_id(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, gcpl.id(), H5P_DEFAULT),
+                     "cannot create group '" + name + "'"),
+            H5Gclose};
+}
+
+Handle open_group(hid_t loc, const std::string& name) {
+    return {check_id(H5Gopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open group '" + name + "'"),
+            H5Gclose};
+}
+
+Handle open_dataset(hid_t loc, const std::string& name) {
+    return {check_id(H5Dopen2(loc, name.c_str(), H5P_DEFAULT),
+                     "cannot open dataset '" + name + "'"),
+            H5Dclose};
+}
+
+bool exists(hid_t loc, const std::string& name) {
+    const htri_t r = H5Lexists(loc, name.c_str(), H5P_DEFAULT);
+    check(r < 0 ? -1 : 0, "H5Lexists " + name);
+    return r > 0;
+}
+
+void write_u64(hid_t loc, const std::string& name, const std::vector<std::uint64_t>& values) {
+    write_numeric(loc, name, H5T_NATIVE_UINT64, values);
+}
+void write_u8(hid_t loc, const std::string& name, const std::vector<std::uint8_t>& values) {
+    write_numeric(loc, name, H5T_NATIVE_UINT8, values);
+}
+std::vector<std::uint64_t> read_u64(hid_t loc, const std::string& name) {
+    return read_numeric<std::uint64_t>(loc, name, H5T_NATIVE_UINT64);
+}
+std::vector<std::uint8_t> read_u8(hid_t loc, const std::string& name) {
+    return read_numeric<std::uint8_t>(loc, name, H5T_NATIVE_UINT8);
+}
+
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values) {
+    Handle type = vlen_string_type();
+    const auto n = static_cast<hsize_t>(values.size());
+    Handle ds = chunked_create(loc, name, type.id(), n, kColumnChunk, false);
+    if (n > 0) {
+        std::vector<const char*> ptrs;
+        ptrs.reserve(values.size());
+        for (const auto& v : values) ptrs.push_back(v.c_str());
+        check(H5Dwrite(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()),
+              "cannot write dataset '" + name + "'");
+    }
+    ds.close("dataset '" + name + "'");
+}
+
+std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
+    Handle ds = open_dataset(loc, name);
+    Handle space(check_id(H5Dget_space(ds.id()), "H5Dget_space " + name), H5Sclose);
+    const hssize_t n = H5Sget_simple_extent_npoints(space.id());
+    check(n < 0 ? -1 : 0, "extent of '" + name + "'");
+    std::vector<std::string> out;
+    if (n == 0) return out;
+    Handle type = vlen_string_type();
+    std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
+    check(H5Dread(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()),
+          "cannot read dataset '" + name + "'");
+    out.reserve(ptrs.size());
+    for (char* p : ptrs) out.emplace_back(p != nullptr ? p : "");
+    H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, ptrs.data());
+    return out;
+}
+
+void write_string(hid_t loc, const std::string& name, std::string_view value) {
+    Handle type = vlen_string_type();
+    Handle space(check_id(H5Screate(H5S_SCALAR), "H5Screate"), H5Sclose);
+    Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"), H5Pclose);
+    check(H5Pset_obj_track_times(dcpl.id(), 0), "H5Pset_obj_track_times");
+    Handle ds(check_id(H5Dcreate2(loc, name.c_str(), type.id(), space.id(), H5P_DEFAULT,
+                                  dcpl.id(), H5P_DEFAULT),
+                       "cannot create dataset '" + name + "'"),
+              H5Dclose);
+    const std::string copy(value);
+    const char* ptr = copy.c_str();
+    check(H5Dwrite(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &ptr),
+          "cannot write dataset '" + name + "'");
+    ds.close("dataset '" + name + "'");
+}
+
+std::string read_string(hid_t loc, const std::string& name) {
+    Handle ds = open_dataset(loc, name);
+    Handle type = vlen_string_type();
+    Handle space(check_id(H5Dget_space(ds.id()), "H5Dget_space " + name), H5Sclose);
+    char* ptr = nullptr;
+    check(H5Dread(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &ptr),
+          "cannot read dataset '" + name + "'");
+    std::string out = ptr != nullptr ? ptr : "";
+    H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, &ptr);
+    return out;
+}
+
+std::uint64_t extent(hid_t loc, const std::string& name) {
+    Handle ds = open_dataset(loc, name);
+    Handle space(check_id(H5Dget_space(ds.id()), "H5Dget_space " + name), H5Sclose);
+    const hssize_t n = H5Sget_simple_extent_npoints(space.id());
+    check(n < 0 ? -1 : 0, "extent of '" + name + "'");
+    return static_cast<std::uint64_t>(n);
+}
+
+void set_attr(hid_t loc, const std::string& name, std::int64_t value) {
+    Handle space(check_id(H5Screate(H5S_SCALAR), "H5Screate"), H5Sclose);
+    Handle attr(check_id(H5Acreate2(loc, name.c_str(), H5T_NATIVE_INT64, space.id(), H5P_DEFAULT,
+                                    H5P_DEFAULT),
+                         "cannot create attribute '" + name + "'"),
+                H5Aclose);
+    check(H5Awrite(attr.id(), H5T_NATIVE_INT64, &value), "cannot write attribute '" + name + "'");
+}
+
+void set_attr(hid_t loc, const std::string& name, std::string_view value) {
+    Handle type = vlen_string_type();
+    Handle space(check_id(H5Screate(H5S_SCALAR), "H5Screate"), H5Sclose);
+    Handle attr(check_id(H5Acreate2(loc, name.c_str(), type.id(), space.id(), H5P_DEFAULT,
+                                    H5P_DEFAULT),
+                         "cannot create attribute '" + name + "'"),
+                H5Aclose);
+    const std::string copy(value);
+    const char* ptr = copy.c_str();
+    check(H5Awrite(attr.id(), type.id(), &ptr), "cannot write attribute '" + name + "'");
+}
+
+bool has_attr(hid_t loc, const std::string& name) {
+    const htri_t r = H5Aexists(loc, name.c_str());
+    check(r < 0 ? -1 : 0, "H5Aexists " + name);
+    return r > 0;
+}
+
+std::int64_t get_attr_int(hid_t loc, const std::string& name) {
+    Handle attr(check_id(H5Aopen(loc, name.c_str(), H5P_DEFAULT),
+                         "cannot open attribute '" + name + "'"),
+                H5Aclose);
+    std::int64_t value = 0;
+    check(H5Aread(attr.id(), H5T_NATIVE_INT64, &value), "cannot read attribute '" + name + "'");
+    return value;
+}
+
+std::string get_attr_string(hid_t loc, const std::string& name) {
+    Handle attr(check_id(H5Aopen(loc, name.c_str(), H5P_DEFAULT),
+                         "cannot open attribute '" + name + "'"),
+                H5Aclose);
+    Handle type = vlen_string_type();
+    char* ptr = nullptr;
+    check(H5Aread(attr.id(), type.id(), &ptr), "cannot read attribute '" + name + "'");
+    std::string out = ptr != nullptr ? ptr : "";
+    H5free_memory(ptr);
+    return out;
+}
+
+ByteAppender::ByteAppender(hid_t loc, const std::string& name, std::size_t chunk_bytes)
+    : name_(name), chunk_bytes_(std::max<std::size_t>(chunk_bytes, 4096)) {
+    dataset_ = chunked_create(loc, name, H5T_NATIVE_UINT8, 0, chunk_bytes_, true);
+    buffer_.reserve(chunk_bytes_);
+}
+
+std::uint64_t ByteAppender::append(const void* data, std::size_t size) {
+    const std::uint64_t offset = size_;
+    const auto* bytes = static_cast<const std::uint8_t*>(data);
+    while (size > 0) {
+        const std::size_t room = chunk_bytes_ - buffer_.size();
+        const std::size_t take = std::min(room, size);
+        buffer_.insert(buffer_.end(), bytes, bytes + take);
+        bytes += take;
+        size -= take;
+        size_ += take;
+        if (buffer_.size() == chunk_bytes_) flush_buffer();
+    }
+    return offset;
+}
+
+void ByteAppender::truncate(std::uint64_t offset) {
+    if (offset >= written_) {
+        buffer_.resize(static_cast<std::size_t>(offset - written_));
+    } else {
+        // Already written bytes beyond `offset` are overwritten by later appends.
+        buffer_.clear();
+        written_ = offset;
+    }
+    size_ = offset;
+}
+
+void ByteAppender::flush_buffer() {
+    if (buffer_.empty()) return;
+    const std::uint64_t end = written_ + buffer_.size();
+    if (end > extent_) {
+        const hsize_t dims[1] = {end};
+        check(H5Dset_extent(dataset_.id(), dims), "cannot extend dataset '" + name_ + "'");
+        extent_ = end;
+    }
+    Handle file_space(check_id(H5Dget_space(dataset_.id()), "H5Dget_space"), H5Sclose);
+    const hsize_t start[1] = {written_};
+    const hsize_t count[1] = {buffer_.size()};
+    check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+          "H5Sselect_hyperslab");
+    Handle mem_space(check_id(H5Screate_simple(1, count, nullptr), "H5Screate_simple"),
+                     H5Sclose);
+    check(H5Dwrite(dataset_.id(), H5T_NATIVE_UINT8, mem_space.id(), file_space.id(), H5P_DEFAULT,
+                   buffer_.data()),
+          "cannot write dataset '" + name_ + "'");
+    written_ = end;
+    buffer_.clear();
+}
+
+void ByteAppender::finish() {
+    flush_buffer();
+    if (extent_ != size_) {
+        const hsize_t dims[1] = {size_};
+        check(H5Dset_extent(dataset_.id(), dims), "cannot resize dataset '" + name_ + "'");
+        extent_ = size_;
+    }
+    dataset_.close("dataset '" + name_ + "'");
+}
+
+std::string read_bytes(hid_t dataset, std::uint64_t offset, std::uint64_t size) {
+    std::string out(static_cast<std::size_t>(size), '\0');
+    if (size == 0) return out;
+    Handle file_space(check_id(H5Dget_space(dataset), "H5Dget_space"), H5Sclose);
+    const hsize_t start[1] = {offset};
+    const hsize_t count[1] = {size};
+    check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+          "H5Sselect_hyperslab");
+    Handle mem_space(check_id(H5Screate_simple(1, count, nullptr), "H5Screate_simple"), H5Sclose);
+    check(H5Dread(dataset, H5T_NATIVE_UINT8, mem_space.id(), file_space.id(), H5P_DEFAULT,
+                  out.data()),
+          "cannot read bytes [" + std::to_string(offset) + ", " + std::to_string(offset + size) +
+              ") of the packed data");
+    return out;
+}
+
+}  // namespace kiln::store::h5

@@ -1,0 +1,104 @@
+// HDF5 wrapped once: RAII handles and one checked wrapper per C call. A failing call throws
+// kiln::IoError whose message carries HDF5's own error stack. Internal to src/store/.
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kiln::store::h5 {
+
+/// Turns off HDF5's automatic error printing (kiln reports the stack in exceptions).
+void silence_errors();
+/// "1.10.8".
+std::string library_version();
+/// Whether the linked HDF5 was built with parallel (MPI-IO) support.
+bool library_is_parallel();
+
+/// An owned HDF5 identifier, closed with the matching H5?close on destruction.
+class Handle {
+public:
+    using Closer = herr_t (*)(hid_t);
+    Handle() = default;
+    Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+    Handle(Handle&& other) noexcept : id_(other.id_), closer_(other.closer_) { other.id_ = -1; }
+    Handle& operator=(Handle&& other) noexcept;
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    ~Handle() { reset(); }
+
+    [[nodiscard]] hid_t id() const noexcept { return id_; }
+    [[nodiscard]] bool valid() const noexcept { return id_ >= 0; }
+    void reset() noexcept;
+    /// Closes now and reports failure (a flush error on a file shows up here).
+    void close(const std::string& what);
+
+private:
+    hid_t id_ = -1;
+    Closer closer_ = nullptr;
+};
+
+/// Throws IoError("<what>: <HDF5 error stack>") when `id` < 0; else returns it.
+hid_t check_id(hid_t id, const std::string& what);
+/// Throws IoError when `rc` < 0.
+void check(herr_t rc, const std::string& what);
+
+/// Creates (truncates) a file for writing; no object timestamps, so equal content gives
+/// equal bytes.
+Handle create_file(const std::string& path);
+Handle open_file(const std::string& path);  // read-only
+Handle create_group(hid_t loc, const std::string& name);
+Handle open_group(hid_t loc, const std::string& name);
+Handle open_dataset(hid_t loc, const std::string& name);
+bool exists(hid_t loc, const std::string& name);
+
+/// 1-D datasets (chunked, Fletcher32-checked for numbers) written and read whole.
+void write_u64(hid_t loc, const std::string& name, const std::vector<std::uint64_t>& values);
+void write_u8(hid_t loc, const std::string& name, const std::vector<std::uint8_t>& values);
+void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values);
+/// A scalar variable-length string dataset (JSON documents).
+void write_string(hid_t loc, const std::string& name, std::string_view value);
+std::vector<std::uint64_t> read_u64(hid_t loc, const std::string& name);
+std::vector<std::uint8_t> read_u8(hid_t loc, const std::string& name);
+std::vector<std::string> read_strings(hid_t loc, const std::string& name);
+std::string read_string(hid_t loc, const std::string& name);
+/// Number of elements of a 1-D dataset.
+std::uint64_t extent(hid_t loc, const std::string& name);
+
+void set_attr(hid_t loc, const std::string& name, std::int64_t value);
+void set_attr(hid_t loc, const std::string& name, std::string_view value);
+std::int64_t get_attr_int(hid_t loc, const std::string& name);
+std::string get_attr_string(hid_t loc, const std::string& name);
+bool has_attr(hid_t loc, const std::string& name);
+
+/// An extensible 1-D uint8 dataset filled by appending, in chunks of `chunk_bytes` with the
+/// Fletcher32 filter. Buffers up to one chunk in memory.
+class ByteAppender {
+public:
+    ByteAppender(hid_t loc, const std::string& name, std::size_t chunk_bytes);
+    /// Appends and returns the offset of the first appended byte.
+    std::uint64_t append(const void* data, std::size_t size);
+    /// Drops everything from `offset` on (used to undo a partly appended record).
+    void truncate(std::uint64_t offset);
+    [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
+    /// Writes the buffered tail and sets the final extent.
+    void finish();
+
+private:
+    void flush_buffer();
+    Handle dataset_;
+    std::string name_;
+    std::size_t chunk_bytes_;
+    std::uint64_t size_ = 0;          // logical size
+    std::uint64_t written_ = 0;       // bytes written to the dataset
+    std::uint64_t extent_ = 0;        // current dataset extent
+    std::vector<std::uint8_t> buffer_;  // bytes [written_, size_)
+};
+
+/// Reads `size` bytes at `offset` of a 1-D uint8 dataset.
+std::string read_bytes(hid_t dataset, std::uint64_t offset, std::uint64_t size);
+
+}  // namespace kiln::store::h5

@@ -1,0 +1,224 @@
+#include "kiln/tasks/runner.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <set>
+#include <exception>
+#include <optional>
+
+#include "kiln/core/log.hpp"
+#include "kiln/mpi/comm.hpp"
+#include "kiln/tasks/scheduler.hpp"
+
+namespace kiln::tasks {
+namespace {
+
+enum Tag : int { kRequest = 11, kResult = 12, kGrant = 13, kDone = 14 };
+
+// Little wire format: fixed-width integers followed by raw bytes.
+void put_u64(std::string& out, std::uint64_t v) {
+    char buf[8];
+    std::memcpy(buf, &v, 8);
+    out.append(buf, 8);
+}
+std::uint64_t get_u64(const std::string& in, std::size_t& pos) {
+    KILN_ASSERT(pos + 8 <= in.size(), "truncated task message");
+    std::uint64_t v = 0;
+    std::memcpy(&v, in.data() + pos, 8);
+    pos += 8;
+    return v;
+}
+
+std::string encode_grant(std::uint64_t unit, int attempt, const std::string& payload) {
+    std::string m;
+    put_u64(m, unit);
+    put_u64(m, static_cast<std::uint64_t>(attempt));
+    m += payload;
+    return m;
+}
+
+struct Result {
+    std::uint64_t unit = 0;
+    Status status;
+    std::string text;
+};
+
+std::string encode_result(const Result& r) {
+    std::string m;
+    put_u64(m, r.unit);
+    put_u64(m, static_cast<std::uint64_t>(r.status.code));
+    put_u64(m, r.status.message.size());
+    m += r.status.message;
+    m += r.text;
+    return m;
+}
+
+Result decode_result(const std::string& m) {
+    std::size_t pos = 0;
+    Result r;
+    r.unit = get_u64(m, pos);
+    r.status.code = static_cast<ExitCode>(get_u64(m, pos));
+    const std::uint64_t len = get_u64(m, pos);
+    KILN_ASSERT(pos + len <= m.size(), "truncated task result");
+    r.status.message = m.substr(pos, len);
+    r.text = m.substr(pos + len);
+    return r;
+}
+
+Result run_one(const WorkFn& work, std::uint64_t unit, int attempt, const std::string& payload) {
+    Result r;
+    r.unit = unit;
+    try {
+        r.text = work(unit, attempt, payload);
+    } catch (...) {
+        r.status = Status::from_current_exception();
+        log::error("unit " + std::to_string(unit) + " failed (attempt " +
+                   std::to_string(attempt) + "): " + r.status.message);
+    }
+    return r;
+}
+
+using Clock = std::chrono::steady_clock;
+
+struct ManagerLoop {
+    const PayloadFn& payload;
+    const CommitFn& commit;
+    const TickFn& tick;
+    const StopFn& stop;
+    const RunOptions& options;
+    Scheduler& scheduler;
+    std::exception_ptr commit_error;
+    Clock::time_point last_tick = Clock::now();
+
+    // Applies one result; a failing commit (journal write) stops the job.
+    void apply(int worker, const Result& r) {
+        bool ok = r.status.ok();
+        std::string message = r.status.message;
+        if (ok && !commit_error) {
+            try {
+                commit(r.unit, r.text);
+            } catch (...) {
+                commit_error = std::current_exception();
+                scheduler.stop();
+            }
+        }
+        if (commit_error) ok = false;
+        scheduler.on_result(worker, r.unit, ok, message);
+    }
+
+    void maybe_tick(bool force) {
+        if (stop && !scheduler.stopped() && stop()) {
+            log::warn("stop requested: finishing the units in flight, then exiting");
+            scheduler.stop();
+        }
+        const auto now = Clock::now();
+        if (force || std::chrono::duration<double>(now - last_tick).count() >=
+                         options.tick_interval_s) {
+            last_tick = now;
+            if (tick) tick();
+        }
+    }
+};
+
+}  // namespace
+
+RunReport run_units(const mpi::Comm& comm, const std::vector<std::uint64_t>& units,
+                    const PayloadFn& payload, const WorkFn& work, const CommitFn& commit,
+                    const TickFn& tick, const StopFn& stop, const RunOptions& options) {
+    RunReport report;
+    const int size = comm.size();
+    report.workers = size == 1 ? 1 : size - 1;
+
+    if (comm.rank() != 0) {
+        // Worker: ask for `units_in_flight` units, run them in order, report each result
+        // (which is also the request for the next one) until the manager says done.
+        std::string req;
+        put_u64(req, static_cast<std::uint64_t>(options.units_in_flight));
+        comm.send(0, kRequest, req);
+        struct Held {
+            std::uint64_t unit;
+            int attempt;
+            std::string payload;
+        };
+        std::deque<Held> held;
+        bool done = false;
+        auto absorb = [&](const mpi::Message& m) {
+            if (m.tag == kDone) {
+                done = true;
+                return;
+            }
+            std::size_t pos = 0;
+            Held h;
+            h.unit = get_u64(m.bytes, pos);
+            h.attempt = static_cast<int>(get_u64(m.bytes, pos));
+            h.payload = m.bytes.substr(pos);
+            held.push_back(std::move(h));
+        };
+        while (!done || !held.empty()) {
+            if (held.empty()) {
+                absorb(*comm.recv(0));
+                continue;
+            }
+            while (auto m = comm.try_recv(0)) absorb(*m);
+            Held h = std::move(held.front());
+            held.pop_front();
+            comm.send(0, kResult, encode_result(run_one(work, h.unit, h.attempt, h.payload)));
+        }
+        return report;
+    }
+
+    std::vector<int> workers;
+    if (size == 1) {
+        workers.push_back(0);
+    } else {
+        for (int w = 1; w < size; ++w) workers.push_back(w);
+    }
+    Scheduler scheduler(units, workers, options.max_attempts);
+    ManagerLoop loop{payload, commit, tick, stop, options, scheduler, nullptr};
+
+    if (size == 1) {
+        scheduler.add_credit(0, 1);
+        while (!scheduler.finished()) {
+            loop.maybe_tick(false);
+            for (const Grant& g : scheduler.take_grants()) {
+                loop.apply(0, run_one(work, g.unit, g.attempt, payload(g.unit)));
+            }
+        }
+    } else {
+        std::set<int> asked;  // workers whose first request has arrived
+        while (!scheduler.finished()) {
+            for (const Grant& g : scheduler.take_grants()) {
+                comm.send(g.worker, kGrant, encode_grant(g.unit, g.attempt, payload(g.unit)));
+            }
+            if (scheduler.finished()) break;
+            loop.maybe_tick(false);
+            const auto m = comm.recv(mpi::Comm::kAnySource, mpi::Comm::kAnyTag,
+                                     options.tick_interval_s);
+            if (!m) continue;
+            if (m->tag == kRequest) {
+                asked.insert(m->source);
+                std::size_t pos = 0;
+                scheduler.add_credit(m->source, static_cast<int>(get_u64(m->bytes, pos)));
+            } else if (m->tag == kResult) {
+                loop.apply(m->source, decode_result(m->bytes));
+            }
+        }
+        // Every granted unit has reported, so workers hold nothing: release them, and read
+        // the first request of any worker that never got a unit, so no message is left over.
+        for (const int w : workers) comm.send(w, kDone, {});
+        while (asked.size() < workers.size()) {
+            asked.insert(comm.recv(mpi::Comm::kAnySource, kRequest)->source);
+        }
+    }
+    loop.maybe_tick(true);
+    if (loop.commit_error) std::rethrow_exception(loop.commit_error);
+
+    report.done = scheduler.done_count();
+    report.retries = scheduler.retries();
+    report.failed = scheduler.failed();
+    report.stopped = scheduler.stopped() && scheduler.pending_count() > 0;
+    return report;
+}
+
+}  // namespace kiln::tasks
