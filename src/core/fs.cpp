@@ -101,6 +101,13 @@ void append_line_durable(const std::string& path, std::string_view line) {
     if (::close(fd) != 0) throw IoError(errno_message("cannot close '" + path + "'"));
 }
 
+void truncate_durable(const std::string& path, std::uint64_t size) {
+    if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) {
+        throw IoError(errno_message("cannot truncate '" + path + "'"));
+    }
+    fsync_path(path);
+}
+
 bool is_file(const std::string& path) {
     struct stat st{};
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);

@@ -153,7 +153,7 @@ public:
             out.packed = r.packed && r.error.empty();
             out.offset = out.packed ? r.offset : 0;
             out.error = escape_invalid_utf8(r.error);
-            out.metadata_json = metadata(r, out).dump();
+            out.metadata_json = metadata(r, out);
             bytes += r.size;
             formats[r.format] = formats.value(r.format, 0) + 1;
             if (!out.mime_type.empty()) {
@@ -195,21 +195,44 @@ private:
         std::string archive;  // the archive's record path, for members
     };
 
-    nlohmann::json metadata(const Row& r, const store::RecordRow& out) const {
-        nlohmann::json file = {{"filename", base_name(r.path)},
-                               {"length", r.size},
-                               {"checksum", {{"xxh3_128", r.checksum.hex()}}}};
-        if (!out.mime_type.empty()) file["mime_type"] = out.mime_type;
+    // The MDF-style record as JSON text. Written directly (not through nlohmann::json):
+    // with many small files this is a hot path. Keys are in sorted order, as nlohmann
+    // would write them, so the text is the same either way.
+    std::string metadata(const Row& r, const store::RecordRow& out) const {
+        std::string j;
+        j.reserve(512);
+        j += "{\"files\":[{\"checksum\":{\"xxh3_128\":\"" + r.checksum.hex() + "\"}";
         if (!r.magic.description.empty()) {
-            file["data_type"] = escape_invalid_utf8(r.magic.description);
+            j += ",\"data_type\":";
+            append_json_string(j, escape_invalid_utf8(r.magic.description));
         }
-        nlohmann::json kiln = {{"id", out.id}, {"path", r.path}, {"format", r.format},
-                               {"packed", out.packed}};
-        if (!out.error.empty()) kiln["error"] = out.error;
-        if (!r.archive.empty()) kiln["archive"] = r.archive;
-        return {{"mdf", {{"source_name", options_.source}, {"resource_type", "record"}}},
-                {"files", nlohmann::json::array({file})},
-                {"kiln", kiln}};
+        j += ",\"filename\":";
+        append_json_string(j, base_name(r.path));
+        j += ",\"length\":" + std::to_string(r.size);
+        if (!out.mime_type.empty()) {
+            j += ",\"mime_type\":";
+            append_json_string(j, out.mime_type);
+        }
+        j += "}],\"kiln\":{";
+        if (!r.archive.empty()) {
+            j += "\"archive\":";
+            append_json_string(j, r.archive);
+            j += ",";
+        }
+        if (!out.error.empty()) {
+            j += "\"error\":";
+            append_json_string(j, out.error);
+            j += ",";
+        }
+        j += "\"format\":";
+        append_json_string(j, r.format);
+        j += ",\"id\":" + std::to_string(out.id);
+        j += std::string(",\"packed\":") + (out.packed ? "true" : "false") + ",\"path\":";
+        append_json_string(j, r.path);
+        j += "},\"mdf\":{\"resource_type\":\"record\",\"source_name\":";
+        append_json_string(j, options_.source);
+        j += "}}";
+        return j;
     }
 
     // Large file: read, hash and pack block by block on this thread.

@@ -24,7 +24,9 @@ std::string error_stack() {
     return text.empty() ? std::string("no HDF5 error stack") : text;
 }
 
-constexpr hsize_t kColumnChunk = 16384;
+// Columns are written once at their final length: one chunk when small, so a shard of a few
+// records stays a few kilobytes.
+hsize_t column_chunk(hsize_t n) { return std::clamp<hsize_t>(n, 1, 16384); }
 
 Handle chunked_create(hid_t loc, const std::string& name, hid_t type, hsize_t n, hsize_t chunk,
                       bool fletcher) {
@@ -46,7 +48,7 @@ Handle chunked_create(hid_t loc, const std::string& name, hid_t type, hsize_t n,
 template <typename T>
 void write_numeric(hid_t loc, const std::string& name, hid_t type, const std::vector<T>& values) {
     const auto n = static_cast<hsize_t>(values.size());
-    Handle ds = chunked_create(loc, name, type, n, kColumnChunk, true);
+    Handle ds = chunked_create(loc, name, type, n, column_chunk(n), true);
     if (n > 0) {
         check(H5Dwrite(ds.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
               "cannot write dataset '" + name + "'");
@@ -181,7 +183,7 @@ std::vector<std::uint8_t> read_u8(hid_t loc, const std::string& name) {
 void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values) {
     Handle type = vlen_string_type();
     const auto n = static_cast<hsize_t>(values.size());
-    Handle ds = chunked_create(loc, name, type.id(), n, kColumnChunk, false);
+    Handle ds = chunked_create(loc, name, type.id(), n, column_chunk(n), false);
     if (n > 0) {
         std::vector<const char*> ptrs;
         ptrs.reserve(values.size());
@@ -295,13 +297,22 @@ std::string get_attr_string(hid_t loc, const std::string& name) {
 
 ByteAppender::ByteAppender(hid_t loc, const std::string& name, std::size_t chunk_bytes)
     : name_(name), chunk_bytes_(std::max<std::size_t>(chunk_bytes, 4096)) {
-    dataset_ = chunked_create(loc, name, H5T_NATIVE_UINT8, 0, chunk_bytes_, true);
+    // No Fletcher32 here: every record's bytes carry their own xxh3-128, checked on read.
+    dataset_ = chunked_create(loc, name, H5T_NATIVE_UINT8, 0, chunk_bytes_, false);
     buffer_.reserve(chunk_bytes_);
 }
 
 std::uint64_t ByteAppender::append(const void* data, std::size_t size) {
     const std::uint64_t offset = size_;
     const auto* bytes = static_cast<const std::uint8_t*>(data);
+    if (buffer_.empty() && size >= chunk_bytes_) {
+        // Whole chunks go straight from the caller's memory to the file.
+        const std::size_t direct = size - size % chunk_bytes_;
+        write_at(bytes, direct);
+        bytes += direct;
+        size -= direct;
+        size_ += direct;
+    }
     while (size > 0) {
         const std::size_t room = chunk_bytes_ - buffer_.size();
         const std::size_t take = std::min(room, size);
@@ -327,7 +338,12 @@ void ByteAppender::truncate(std::uint64_t offset) {
 
 void ByteAppender::flush_buffer() {
     if (buffer_.empty()) return;
-    const std::uint64_t end = written_ + buffer_.size();
+    write_at(buffer_.data(), buffer_.size());
+    buffer_.clear();
+}
+
+void ByteAppender::write_at(const std::uint8_t* data, std::size_t size) {
+    const std::uint64_t end = written_ + size;
     if (end > extent_) {
         const hsize_t dims[1] = {end};
         check(H5Dset_extent(dataset_.id(), dims), "cannot extend dataset '" + name_ + "'");
@@ -335,16 +351,15 @@ void ByteAppender::flush_buffer() {
     }
     Handle file_space(check_id(H5Dget_space(dataset_.id()), "H5Dget_space"), H5Sclose);
     const hsize_t start[1] = {written_};
-    const hsize_t count[1] = {buffer_.size()};
+    const hsize_t count[1] = {size};
     check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr),
           "H5Sselect_hyperslab");
     Handle mem_space(check_id(H5Screate_simple(1, count, nullptr), "H5Screate_simple"),
                      H5Sclose);
     check(H5Dwrite(dataset_.id(), H5T_NATIVE_UINT8, mem_space.id(), file_space.id(), H5P_DEFAULT,
-                   buffer_.data()),
+                   data),
           "cannot write dataset '" + name_ + "'");
     written_ = end;
-    buffer_.clear();
 }
 
 void ByteAppender::finish() {

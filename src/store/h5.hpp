@@ -74,8 +74,9 @@ std::int64_t get_attr_int(hid_t loc, const std::string& name);
 std::string get_attr_string(hid_t loc, const std::string& name);
 bool has_attr(hid_t loc, const std::string& name);
 
-/// An extensible 1-D uint8 dataset filled by appending, in chunks of `chunk_bytes` with the
-/// Fletcher32 filter. Buffers up to one chunk in memory.
+/// An extensible 1-D uint8 dataset filled by appending, in chunks of `chunk_bytes` (no
+/// filter: callers checksum what they store). Buffers up to one chunk in memory; whole chunks
+/// are written without a copy.
 class ByteAppender {
 public:
     ByteAppender(hid_t loc, const std::string& name, std::size_t chunk_bytes);
@@ -89,6 +90,7 @@ public:
 
 private:
     void flush_buffer();
+    void write_at(const std::uint8_t* data, std::size_t size);
     Handle dataset_;
     std::string name_;
     std::size_t chunk_bytes_;

@@ -13,7 +13,7 @@
 namespace kiln::store {
 namespace {
 
-constexpr std::size_t kBlobChunkBytes = std::size_t{1} << 20;
+constexpr std::size_t kBlobChunkBytes = std::size_t{256} << 10;
 
 }  // namespace
 

@@ -1,6 +1,6 @@
 #include "kiln/tasks/journal.hpp"
 
-#include <sstream>
+#include <stdexcept>
 #include <utility>
 
 #include "kiln/core/error.hpp"
@@ -19,21 +19,27 @@ Journal::Journal(std::string path, const std::string& job, const std::string& pl
         return;
     }
     const std::string text = fs::read_file(path_);
-    std::istringstream in(text);
-    std::string line;
+    std::size_t pos = 0;
     std::size_t line_no = 0;
-    bool torn_tail = !text.empty() && text.back() != '\n';
-    while (std::getline(in, line)) {
+    while (pos < text.size()) {
+        const std::size_t nl = text.find('\n', pos);
+        const bool last = nl == std::string::npos || nl + 1 == text.size();
+        const std::string line = text.substr(pos, (nl == std::string::npos ? text.size() : nl) - pos);
+        const std::size_t line_start = pos;
+        pos = nl == std::string::npos ? text.size() : nl + 1;
         ++line_no;
         if (line.empty()) continue;
         nlohmann::json j;
         try {
             j = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::exception&) {
-            if (in.peek() == std::char_traits<char>::eof()) {
-                log::warn("journal '" + path_ + "': ignoring a torn last line " +
+            if (nl == std::string::npos) throw std::runtime_error("no newline");
+        } catch (const std::exception&) {
+            if (last) {
+                // A crash during the last append: cut the torn text off, so the journal
+                // stays one complete entry per line.
+                log::warn("journal '" + path_ + "': removing a torn last line " +
                           std::to_string(line_no) + " (interrupted append)");
-                torn_tail = true;
+                fs::truncate_durable(path_, line_start);
                 break;
             }
             throw DataError("journal '" + path_ + "' line " + std::to_string(line_no) +
@@ -60,10 +66,7 @@ Journal::Journal(std::string path, const std::string& job, const std::string& pl
         }
         committed_[j["unit"].get<std::uint64_t>()] = j.value("result", nlohmann::json::object());
     }
-    if (torn_tail) {
-        // Start the next entry on a fresh line so the torn text stays isolated.
-        fs::append_line_durable(path_, "");
-    }
+    if (line_no == 0) fs::append_line_durable(path_, header.dump());
 }
 
 void Journal::append(std::uint64_t unit, const nlohmann::json& result) {

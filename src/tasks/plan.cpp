@@ -23,15 +23,20 @@ std::vector<ItemRange> plan_balanced(const std::vector<std::uint64_t>& sizes,
     const long double target_bytes = total / static_cast<long double>(target_units);
     const std::uint64_t target_items = (n + target_units - 1) / target_units;
 
+    // Unit k should end near the k+1-th equal share of bytes (of items, when every item is
+    // empty); the hard limits close a unit earlier when needed.
     ItemRange current{0, 0};
     long double current_bytes = 0;
+    long double before = 0;  // bytes of all items before i
     for (std::uint64_t i = 0; i < n; ++i) {
         const auto size = static_cast<long double>(sizes[i]);
+        const auto k = static_cast<long double>(units.size() + 1);
+        const bool past_share =
+            total > 0 ? before + size / 2 > k * target_bytes
+                      : static_cast<long double>(i) >= k * static_cast<long double>(target_items);
         const bool full = current.count() > 0 &&
                           (current_bytes + size > static_cast<long double>(max_bytes) ||
-                           current.count() >= max_items ||
-                           (total > 0 && current_bytes + size / 2 > target_bytes) ||
-                           (total == 0 && current.count() >= target_items));
+                           current.count() >= max_items || past_share);
         if (full) {
             units.push_back(current);
             current = ItemRange{i, i};
@@ -39,6 +44,7 @@ std::vector<ItemRange> plan_balanced(const std::vector<std::uint64_t>& sizes,
         }
         current.end = i + 1;
         current_bytes += size;
+        before += size;
     }
     units.push_back(current);
     return units;

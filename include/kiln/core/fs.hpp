@@ -21,6 +21,8 @@ void make_dirs(const std::string& path);
 void write_file_atomic(const std::string& path, std::string_view content);
 /// Appends one line (a trailing '\n' is added) to `path` and fsyncs it; creates the file.
 void append_line_durable(const std::string& path, std::string_view line);
+/// Truncates `path` to `size` bytes and fsyncs it.
+void truncate_durable(const std::string& path, std::uint64_t size);
 /// Whether a regular file (following links) exists at `path`.
 [[nodiscard]] bool is_file(const std::string& path);
 

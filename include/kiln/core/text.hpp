@@ -11,6 +11,8 @@ namespace kiln {
 /// `bytes` with every byte that is not part of a valid UTF-8 sequence written as `\xNN`
 /// (and a literal backslash kept as is). Equal to `bytes` when it is valid UTF-8.
 [[nodiscard]] std::string escape_invalid_utf8(std::string_view bytes);
+/// Appends `text` (valid UTF-8) to `out` as a JSON string literal, quotes included.
+void append_json_string(std::string& out, std::string_view text);
 /// Lower-case ASCII copy.
 [[nodiscard]] std::string to_lower_ascii(std::string_view text);
 /// Whether `text` ends with `suffix`, ignoring ASCII case.

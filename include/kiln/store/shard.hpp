@@ -13,9 +13,11 @@
 //   /records/offset     uint64[n]   offset of the bytes in /blob (0 when not packed)
 //   /records/error      str[n]      per-record error, "" when none
 //   /records/metadata   str[n]      the full MDF-style record as JSON
-//   /blob               uint8[m]    packed bytes, chunked, Fletcher32-checked
+//   /blob               uint8[m]    packed bytes, chunked; each record's slice is checked
+//                                   against its xxh3-128 when read
 //
-// Numeric datasets carry the Fletcher32 filter, so a flipped byte fails the read.
+// The record columns carry the Fletcher32 filter, so a flipped byte fails the read; the
+// catalog holds the xxh3-128 of every whole shard file.
 #pragma once
 
 #include <cstdint>
