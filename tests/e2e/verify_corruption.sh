@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# kiln verify passes on a clean dataset and exits 65 naming the file for a flipped byte in
+# packed data, in a record table, or a missing shard.
+source "$(dirname "$0")/lib.sh"
+mkdir -p "$SCRATCH/in/x"
+for i in $(seq 1 30); do head -c 20000 /dev/urandom > "$SCRATCH/in/x/f$i.bin"; done
+expect_exit 0 "$KILN" ingest "$SCRATCH/in" --out "$SCRATCH/d" --shard-files 10
+expect_exit 0 "$KILN" verify "$SCRATCH/d"
+S=$SCRATCH/d/shards/shard-000001.h5
+cp "$S" "$SCRATCH/saved.h5"
+# Flip one byte inside the packed data of the first record.
+off=$($PY -c "
+import h5py, sys
+f = h5py.File(sys.argv[1], 'r')
+print(f['blob'].id.get_chunk_info(0).byte_offset + 100)" "$S")
+printf '\xff' | dd of="$S" bs=1 seek="$off" conv=notrunc status=none
+expect_exit 65 "$KILN" verify "$SCRATCH/d"
+expect_output "shard-000001.h5"
+expect_output "bytes have xxh3"
+cp "$SCRATCH/saved.h5" "$S"
+expect_exit 0 "$KILN" verify "$SCRATCH/d"
+rm "$S"
+expect_exit 65 "$KILN" verify "$SCRATCH/d"
+expect_output "missing"
+pass "verify detects corruption"
