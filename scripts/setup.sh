@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs everything kiln needs to build, test and run on Debian 12, from Debian's packages
+# only. Safe to run again; installs nothing that is already there.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  # libraries kiln links
+  libopenmpi-dev openmpi-bin           # MPI (Open MPI 4.1)
+  libhdf5-dev hdf5-tools               # HDF5 (serial build; parallel also works)
+  libboost-program-options-dev         # command line and INI job files
+  nlohmann-json3-dev                   # JSON
+  libxxhash-dev                        # xxh3 checksums
+  libmagic-dev libmagic-mgc            # MIME type and description of files
+  libarchive-dev                       # tar / zip / gz members
+  libgtest-dev libgmock-dev            # tests
+  libbenchmark-dev                     # micro-benchmarks
+  # references and data used by tests, demo and benchmarks
+  python3 python3-h5py python3-numpy python3-xxhash
+  pymatgen-test-files                  # real materials files (CIF, VASP, XYZ, JSON, ...)
+  time                                 # /usr/bin/time for peak memory in benchmarks
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages are installed"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: these Debian packages are missing: ${missing[*]}" >&2
+  echo "setup: run as root (or: sudo $0), or ask your administrator to install them." >&2
+  exit 1
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
