@@ -19,7 +19,7 @@ PACKAGES=(
   # references and data used by tests, demo and benchmarks
   python3 python3-h5py python3-numpy python3-xxhash
   pymatgen-test-files                  # real materials files (CIF, VASP, XYZ, JSON, ...)
-  time                                 # /usr/bin/time for peak memory in benchmarks
+  time bc bsdextrautils                # /usr/bin/time (peak memory), bc and column for benchmarks
 )
 
 missing=()
