@@ -127,12 +127,19 @@ Settings read_settings(const po::variables_map& vm) {
     return s;
 }
 
-// Status travels from rank 0 to every rank, so all ranks stop together with one exit code.
-Status share_status(const mpi::Comm& comm, Status status) {
-    std::string wire = std::to_string(static_cast<int>(status.code)) + "\n" + status.message;
-    comm.broadcast(wire, 0);
-    const auto nl = wire.find('\n');
-    return {static_cast<ExitCode>(std::atoi(wire.substr(0, nl).c_str())), wire.substr(nl + 1)};
+// Collective: rank 0's status reaches every rank, so all ranks stop together with one exit
+// code. Returns true to go on; otherwise rank 0 throws (main reports it) and the others
+// return the code in `exit_code`.
+bool agree_to_continue(const mpi::Comm& comm, const Status& status, int& exit_code) {
+    std::string text = std::to_string(static_cast<int>(status.code)) + "\n" + status.message;
+    comm.broadcast(text, 0);
+    const auto nl = text.find('\n');
+    const Status shared{static_cast<ExitCode>(std::atoi(text.substr(0, nl).c_str())),
+                        text.substr(nl + 1)};
+    exit_code = static_cast<int>(shared.code);
+    if (shared.ok()) return true;
+    if (comm.rank() == 0) throw Error(shared.message, shared.code);
+    return false;
 }
 
 void remove_leftovers(const std::string& dir) {
@@ -236,11 +243,8 @@ int run_ingest(const Args& args) {
             status = Status::from_current_exception();
         }
     }
-    status = share_status(comm, status);
-    if (!status.ok()) {
-        if (comm.rank() == 0) throw Error(status.message, status.code);
-        return static_cast<int>(status.code);
-    }
+    int exit_code = 0;
+    if (!agree_to_continue(comm, status, exit_code)) return exit_code;
 
     const store::Layout layout(s.out);
     Progress progress("ingest", "files", manager.run_files, manager.run_bytes, s.progress_interval_s);
@@ -351,12 +355,8 @@ int run_ingest(const Args& args) {
             status = Status::from_current_exception();
         }
     }
-    status = share_status(comm, status);
-    if (!status.ok()) {
-        if (comm.rank() == 0) throw Error(status.message, status.code);
-        return static_cast<int>(status.code);
-    }
-    return 0;
+    agree_to_continue(comm, status, exit_code);
+    return exit_code;
 }
 
 }  // namespace kiln::cli

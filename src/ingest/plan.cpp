@@ -1,44 +1,10 @@
-#include <cstring>
-
 #include "kiln/core/error.hpp"
 #include "kiln/core/hash.hpp"
+#include "kiln/core/wire.hpp"
 #include "kiln/ingest/ingest.hpp"
 #include "kiln/tasks/plan.hpp"
 
 namespace kiln::ingest {
-namespace {
-
-void put_u64(std::string& out, std::uint64_t v) {
-    char buf[8];
-    std::memcpy(buf, &v, 8);
-    out.append(buf, 8);
-}
-void put_str(std::string& out, std::string_view s) {
-    put_u64(out, s.size());
-    out.append(s);
-}
-
-struct Cursor {
-    std::string_view in;
-    std::size_t pos = 0;
-    std::uint64_t u64() {
-        if (pos + 8 > in.size()) throw Error("truncated unit payload", ExitCode::kInternal);
-        std::uint64_t v = 0;
-        std::memcpy(&v, in.data() + pos, 8);
-        pos += 8;
-        return v;
-    }
-    std::string str() {
-        const std::uint64_t n = u64();
-        if (pos + n > in.size()) throw Error("truncated unit payload", ExitCode::kInternal);
-        std::string s(in.substr(pos, n));
-        pos += n;
-        return s;
-    }
-};
-
-}  // namespace
-
 nlohmann::json IngestOptions::to_json() const {
     return {{"source", source},
             {"shard_bytes", shard_bytes},
@@ -84,29 +50,29 @@ IngestPlan plan_ingest(std::vector<InputFile> files, const IngestOptions& option
 
 std::string encode_unit(const UnitSpec& unit) {
     std::string out;
-    put_u64(out, unit.shard_id);
-    put_u64(out, unit.files.size());
+    wire::put_u64(out, unit.shard_id);
+    wire::put_u64(out, unit.files.size());
     for (const auto& f : unit.files) {
-        put_str(out, f.source_path);
-        put_str(out, f.record_path);
-        put_u64(out, f.size);
-        put_str(out, f.error);
+        wire::put_bytes(out, f.source_path);
+        wire::put_bytes(out, f.record_path);
+        wire::put_u64(out, f.size);
+        wire::put_bytes(out, f.error);
     }
     return out;
 }
 
 UnitSpec decode_unit(std::string_view bytes) {
-    Cursor c{bytes};
+    wire::Reader in(bytes);
     UnitSpec unit;
-    unit.shard_id = c.u64();
-    const std::uint64_t n = c.u64();
-    if (n > bytes.size()) throw Error("corrupt unit payload", ExitCode::kInternal);
+    unit.shard_id = in.u64();
+    const std::uint64_t n = in.u64();
+    KILN_ASSERT(n <= bytes.size(), "corrupt unit payload");
     unit.files.resize(n);
     for (auto& f : unit.files) {
-        f.source_path = c.str();
-        f.record_path = c.str();
-        f.size = c.u64();
-        f.error = c.str();
+        f.source_path = in.bytes();
+        f.record_path = in.bytes();
+        f.size = in.u64();
+        f.error = in.bytes();
     }
     return unit;
 }

@@ -1,13 +1,13 @@
 #include "kiln/tasks/runner.hpp"
 
 #include <chrono>
-#include <cstring>
 #include <deque>
 #include <set>
 #include <exception>
 #include <optional>
 
 #include "kiln/core/log.hpp"
+#include "kiln/core/wire.hpp"
 #include "kiln/mpi/comm.hpp"
 #include "kiln/tasks/scheduler.hpp"
 
@@ -16,24 +16,10 @@ namespace {
 
 enum Tag : int { kRequest = 11, kResult = 12, kGrant = 13, kDone = 14 };
 
-// Little wire format: fixed-width integers followed by raw bytes.
-void put_u64(std::string& out, std::uint64_t v) {
-    char buf[8];
-    std::memcpy(buf, &v, 8);
-    out.append(buf, 8);
-}
-std::uint64_t get_u64(const std::string& in, std::size_t& pos) {
-    KILN_ASSERT(pos + 8 <= in.size(), "truncated task message");
-    std::uint64_t v = 0;
-    std::memcpy(&v, in.data() + pos, 8);
-    pos += 8;
-    return v;
-}
-
 std::string encode_grant(std::uint64_t unit, int attempt, const std::string& payload) {
     std::string m;
-    put_u64(m, unit);
-    put_u64(m, static_cast<std::uint64_t>(attempt));
+    wire::put_u64(m, unit);
+    wire::put_u64(m, static_cast<std::uint64_t>(attempt));
     m += payload;
     return m;
 }
@@ -46,23 +32,20 @@ struct Result {
 
 std::string encode_result(const Result& r) {
     std::string m;
-    put_u64(m, r.unit);
-    put_u64(m, static_cast<std::uint64_t>(r.status.code));
-    put_u64(m, r.status.message.size());
-    m += r.status.message;
+    wire::put_u64(m, r.unit);
+    wire::put_u64(m, static_cast<std::uint64_t>(r.status.code));
+    wire::put_bytes(m, r.status.message);
     m += r.text;
     return m;
 }
 
 Result decode_result(const std::string& m) {
-    std::size_t pos = 0;
+    wire::Reader in(m);
     Result r;
-    r.unit = get_u64(m, pos);
-    r.status.code = static_cast<ExitCode>(get_u64(m, pos));
-    const std::uint64_t len = get_u64(m, pos);
-    KILN_ASSERT(pos + len <= m.size(), "truncated task result");
-    r.status.message = m.substr(pos, len);
-    r.text = m.substr(pos + len);
+    r.unit = in.u64();
+    r.status.code = static_cast<ExitCode>(in.u64());
+    r.status.message = in.bytes();
+    r.text = std::string(in.rest());
     return r;
 }
 
@@ -134,7 +117,7 @@ RunReport run_units(const mpi::Comm& comm, const std::vector<std::uint64_t>& uni
         // Worker: ask for `units_in_flight` units, run them in order, report each result
         // (which is also the request for the next one) until the manager says done.
         std::string req;
-        put_u64(req, static_cast<std::uint64_t>(options.units_in_flight));
+        wire::put_u64(req, static_cast<std::uint64_t>(options.units_in_flight));
         comm.send(0, kRequest, req);
         struct Held {
             std::uint64_t unit;
@@ -148,11 +131,11 @@ RunReport run_units(const mpi::Comm& comm, const std::vector<std::uint64_t>& uni
                 done = true;
                 return;
             }
-            std::size_t pos = 0;
+            wire::Reader in(m.bytes);
             Held h;
-            h.unit = get_u64(m.bytes, pos);
-            h.attempt = static_cast<int>(get_u64(m.bytes, pos));
-            h.payload = m.bytes.substr(pos);
+            h.unit = in.u64();
+            h.attempt = static_cast<int>(in.u64());
+            h.payload = std::string(in.rest());
             held.push_back(std::move(h));
         };
         while (!done || !held.empty()) {
@@ -198,8 +181,7 @@ RunReport run_units(const mpi::Comm& comm, const std::vector<std::uint64_t>& uni
             if (!m) continue;
             if (m->tag == kRequest) {
                 asked.insert(m->source);
-                std::size_t pos = 0;
-                scheduler.add_credit(m->source, static_cast<int>(get_u64(m->bytes, pos)));
+                scheduler.add_credit(m->source, static_cast<int>(wire::Reader(m->bytes).u64()));
             } else if (m->tag == kResult) {
                 loop.apply(m->source, decode_result(m->bytes));
             }
