@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -84,20 +85,24 @@ Hash128 xxh3_128_file(const std::string& path) {
         throw IoError(msg);
     }
     const auto size = static_cast<std::size_t>(st.st_size);
-    if (size == 0) {
-        ::close(fd);
-        return xxh3_128(nullptr, 0);
+    // Mapped, not read: hashing a file that is in the page cache then costs no copy. Mapped
+    // in windows, so the resident memory stays bounded for files of any size.
+    constexpr std::size_t kWindow = std::size_t{64} << 20;
+    Hasher128 hasher;
+    for (std::size_t offset = 0; offset < size; offset += kWindow) {
+        const std::size_t len = std::min(kWindow, size - offset);
+        void* map = ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE, fd, static_cast<off_t>(offset));
+        if (map == MAP_FAILED) {
+            const std::string msg = errno_message("cannot map '" + path + "'");
+            ::close(fd);
+            throw IoError(msg);
+        }
+        ::madvise(map, len, MADV_SEQUENTIAL);
+        hasher.update(map, len);
+        ::munmap(map, len);
     }
-    // Mapped, not read: hashing a file that is in the page cache then costs no copy.
-    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     ::close(fd);
-    if (map == MAP_FAILED) {
-        throw IoError(errno_message("cannot map '" + path + "'"));
-    }
-    ::madvise(map, size, MADV_SEQUENTIAL);
-    const Hash128 h = xxh3_128(map, size);
-    ::munmap(map, size);
-    return h;
+    return hasher.digest();
 }
 
 }  // namespace kiln
