@@ -10,3 +10,7 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$(nproc)"
 ctest --preset ci "$@"
+# The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer (leaks included).
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$(nproc)"
+ctest --preset asan "$@"

@@ -45,6 +45,14 @@ struct ArchiveReader::Impl {
     std::string path;
     archive* a = nullptr;
 
+    Impl() = default;
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    // Owned here, so a constructor that throws still frees it.
+    ~Impl() {
+        if (a != nullptr) archive_read_free(a);
+    }
+
     [[noreturn]] void fail(const std::string& what) const {
         const char* why = a != nullptr ? archive_error_string(a) : nullptr;
         throw DataError("archive '" + path + "': " + what + ": " +
@@ -65,9 +73,7 @@ ArchiveReader::ArchiveReader(const std::string& path) : impl_(std::make_unique<I
     }
 }
 
-ArchiveReader::~ArchiveReader() {
-    if (impl_->a != nullptr) archive_read_free(impl_->a);
-}
+ArchiveReader::~ArchiveReader() = default;
 
 bool ArchiveReader::next(ArchiveMember& member) {
     archive_entry* entry = nullptr;
