@@ -10,6 +10,8 @@ find_package(LibArchive REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(MAGIC REQUIRED IMPORTED_TARGET libmagic)
+pkg_check_modules(SPGLIB REQUIRED IMPORTED_TARGET spglib)
+find_path(GEMMI_INCLUDE_DIR gemmi/cif.hpp REQUIRED)  # header-only (Debian gemmi-dev)
 
 # HDF5's FindHDF5 gives plain variables on some CMake versions; wrap them once in a target.
 if(NOT TARGET HDF5::HDF5)

@@ -19,6 +19,10 @@ PACKAGES=(
   # references and data used by tests, demo and benchmarks
   python3 python3-h5py python3-numpy python3-xxhash
   pymatgen-test-files                  # real materials files (CIF, VASP, XYZ, JSON, ...)
+  python3-pymatgen python3-ase         # reference readers for the differential tests
+  gemmi-dev tao-pegtl-dev libstb-dev   # CIF (gemmi is header-only; needs PEGTL and stb)
+  libsymspg-dev                        # spglib: space groups
+  libpugixml-dev zlib1g-dev            # XML (vasprun), gzip
   time bc bsdextrautils                # /usr/bin/time (peak memory), bc and column for benchmarks
 )
 

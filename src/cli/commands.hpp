@@ -12,6 +12,7 @@ using Args = std::vector<std::string>;
 int run_ingest(const Args& args);    // collective when started by an MPI launcher
 int run_describe(const Args& args);
 int run_verify(const Args& args);
+int run_extract(const Args& args);   // one JSON line per record of each file
 /// `kiln --version`: version, git hash and build features.
 void print_version();
 

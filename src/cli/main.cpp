@@ -25,6 +25,7 @@ const std::map<std::string, Command>& commands() {
         {"ingest", {kiln::cli::run_ingest, true, "pack files into HDF5 shards (MPI-parallel)"}},
         {"describe", {kiln::cli::run_describe, false, "print a dataset's description and counts"}},
         {"verify", {kiln::cli::run_verify, false, "re-check every shard against the catalog"}},
+        {"extract", {kiln::cli::run_extract, false, "print the metadata records of files as JSON lines"}},
     };
     return c;
 }

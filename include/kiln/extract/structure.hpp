@@ -1,0 +1,54 @@
+// Atomic structures read from files: a crystal (lattice + fractional sites) or a molecule
+// (Cartesian sites, no lattice), and the MDF blocks derived from them.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kiln/extract/composition.hpp"
+
+namespace kiln::extract {
+
+using Vec3 = std::array<double, 3>;
+/// Lattice vectors as rows, in Angstrom.
+using Lattice = std::array<Vec3, 3>;
+
+/// One site: its species (element Z with occupancy; several for a disordered site) and its
+/// position, fractional for crystals and Cartesian (Angstrom) for molecules.
+struct Site {
+    std::vector<std::pair<int, double>> species;  // (Z, occupancy)
+    Vec3 position{};
+};
+
+struct Structure {
+    std::optional<Lattice> lattice;  // none: a molecule
+    std::vector<Site> sites;
+
+    /// Sum over sites of each species' occupancy.
+    [[nodiscard]] Composition composition() const;
+    /// Cell volume in cubic Angstrom (|det|); 0 for a molecule.
+    [[nodiscard]] double volume() const;
+    /// Lattice lengths a, b, c (Angstrom) and angles alpha, beta, gamma (degrees).
+    [[nodiscard]] std::array<double, 6> cell_parameters() const;
+    /// International space group number from spglib with tolerance `symprec` (Angstrom),
+    /// as pymatgen's SpacegroupAnalyzer does (disordered sites count as their own species);
+    /// 0 when spglib finds none or for a molecule.
+    [[nodiscard]] int space_group_number(double symprec = 0.01) const;
+    /// Throws DataError("<what>: ...") for NaN/infinite coordinates or a lattice with zero or
+    /// negative volume, unknown elements, or no sites.
+    void validate(const std::string& what) const;
+};
+
+/// MDF blocks of a structure: {"material": {composition, elements, ...},
+/// "crystal_structure": {space_group_number, number_of_atoms, volume, stoichiometry,
+/// a, b, c, alpha, beta, gamma}} ("crystal_structure" only with a lattice). Also carries the
+/// sparse element fractions under material.fractions ({"26": 0.4, "8": 0.6}).
+[[nodiscard]] nlohmann::json structure_blocks(const Structure& s, double symprec = 0.01);
+/// The "material" block of a composition alone.
+[[nodiscard]] nlohmann::json material_block(const Composition& c);
+
+}  // namespace kiln::extract

@@ -1,0 +1,26 @@
+// Factories of the built-in extractors (one .cpp each), for the registry. Internal.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kiln/extract/extractor.hpp"
+
+namespace kiln::extract {
+
+std::unique_ptr<Extractor> make_skeleton_extractor();
+std::unique_ptr<Extractor> make_cif_extractor();
+std::unique_ptr<Extractor> make_poscar_extractor();
+std::unique_ptr<Extractor> make_xyz_extractor();
+std::unique_ptr<Extractor> make_json_extractor();
+
+/// Splits text into lines (handles \n and \r\n; strips a UTF-8 BOM).
+std::vector<std::string_view> split_lines(std::string_view text);
+/// Splits a line on spaces and tabs.
+std::vector<std::string_view> split_words(std::string_view line);
+/// Parses a finite double; throws DataError("<what>: ...") otherwise.
+double parse_double(std::string_view word, const std::string& what);
+
+}  // namespace kiln::extract

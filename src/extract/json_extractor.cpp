@@ -1,0 +1,130 @@
+// JSON: pymatgen objects (Structure, Molecule, ComputedEntry, ComputedStructureEntry, and
+// lists of them) become material records; any other JSON becomes flattened "custom" fields
+// (at most kMaxCustomFields, nested keys joined with '.').
+#include <cmath>
+
+#include "extract/extractors.hpp"
+#include "kiln/core/error.hpp"
+#include "kiln/extract/element.hpp"
+#include "kiln/extract/structure.hpp"
+
+namespace kiln::extract {
+namespace {
+
+constexpr std::size_t kMaxCustomFields = 100;
+constexpr std::size_t kMaxRecords = 100000;
+constexpr int kMaxDepth = 8;
+
+using Json = nlohmann::json;
+
+int element_of(const Json& sp) {
+    const std::string sym = sp.value("element", "");
+    const int z = atomic_number(sym);
+    if (z == 0) throw DataError("unknown element '" + sym + "'");
+    return z;
+}
+
+Structure pymatgen_structure(const Json& j, bool periodic) {
+    Structure s;
+    if (periodic) {
+        const Json& m = j.at("lattice").at("matrix");
+        Lattice l{};
+        for (std::size_t r = 0; r < 3; ++r) {
+            for (std::size_t k = 0; k < 3; ++k) l[r][k] = m.at(r).at(k).get<double>();
+        }
+        s.lattice = l;
+    }
+    for (const Json& site : j.at("sites")) {
+        Site out;
+        for (const Json& sp : site.at("species")) out.species.emplace_back(element_of(sp), sp.value("occu", 1.0));
+        const Json& p = periodic ? site.at("abc") : site.at("xyz");
+        for (std::size_t k = 0; k < 3; ++k) out.position[k] = p.at(k).get<double>();
+        s.sites.push_back(std::move(out));
+    }
+    s.validate(periodic ? "Structure" : "Molecule");
+    return s;
+}
+
+Composition composition_dict(const Json& c) {
+    Composition comp;
+    for (const auto& [sym, amount] : c.items()) {
+        // Keys may carry oxidation states ("Fe2+"); the element is the leading letters.
+        std::size_t n = 0;
+        while (n < sym.size() && std::isalpha(static_cast<unsigned char>(sym[n])) != 0) ++n;
+        const int z = atomic_number(sym.substr(0, n));
+        if (z == 0) throw DataError("unknown element '" + sym + "' in a composition");
+        comp.add(z, amount.get<double>());
+    }
+    return comp;
+}
+
+// A record for one pymatgen object, or nullopt when `j` is not one.
+std::optional<Json> pymatgen_record(const Json& j) {
+    if (!j.is_object()) return std::nullopt;
+    const std::string cls = j.value("@class", "");
+    if (cls == "Structure" || cls == "IStructure") return structure_blocks(pymatgen_structure(j, true));
+    if (cls == "Molecule" || cls == "IMolecule") return structure_blocks(pymatgen_structure(j, false));
+    if (cls == "ComputedEntry" || cls == "ComputedStructureEntry" || cls == "PDEntry") {
+        Json r;
+        if (j.contains("structure") && j["structure"].is_object()) {
+            r = structure_blocks(pymatgen_structure(j["structure"], true));
+        } else {
+            r = {{"material", material_block(composition_dict(j.at("composition")))}};
+        }
+        if (j.contains("energy") && j["energy"].is_number()) {
+            const double e = j["energy"].get<double>();
+            const double n = composition_dict(j.at("composition")).num_atoms();
+            r["dft"] = {{"energy", e}, {"energy_per_atom", n > 0 ? e / n : 0.0}};
+        }
+        if (j.contains("entry_id") && !j["entry_id"].is_null()) r["kiln"]["entry_id"] = j["entry_id"];
+        return r;
+    }
+    return std::nullopt;
+}
+
+void flatten(const Json& j, const std::string& prefix, int depth, Json& out) {
+    if (out.size() >= kMaxCustomFields) return;
+    if (j.is_object() && depth < kMaxDepth) {
+        for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, depth + 1, out);
+    } else if (j.is_array() || j.is_object()) {
+        out[prefix.empty() ? "value" : prefix] = j.size();  // arrays: their length
+    } else {
+        out[prefix.empty() ? "value" : prefix] = j;
+    }
+}
+
+class JsonExtractor final : public Extractor {
+public:
+    [[nodiscard]] std::string_view name() const override { return "json"; }
+
+    [[nodiscard]] std::vector<Json> extract(const FileInput& file) const override {
+        Json j;
+        try {
+            j = Json::parse(file.bytes);
+        } catch (const Json::exception& e) {
+            throw DataError(std::string("not valid JSON: ") + e.what());
+        }
+        try {
+            if (auto r = pymatgen_record(j)) return {*r};
+            if (j.is_array() && !j.empty() && pymatgen_record(j[0])) {
+                std::vector<Json> records;
+                for (const Json& item : j) {
+                    if (records.size() >= kMaxRecords) break;
+                    if (auto r = pymatgen_record(item)) records.push_back(std::move(*r));
+                }
+                return records;
+            }
+        } catch (const Json::exception& e) {
+            throw DataError(std::string("pymatgen object with missing or wrong fields: ") + e.what());
+        }
+        Json custom = Json::object();
+        flatten(j, "", 0, custom);
+        return {{{"custom", custom}}};
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Extractor> make_json_extractor() { return std::make_unique<JsonExtractor>(); }
+
+}  // namespace kiln::extract

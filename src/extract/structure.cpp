@@ -1,0 +1,133 @@
+#include "kiln/extract/structure.hpp"
+
+#include <spglib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "kiln/core/error.hpp"
+#include "kiln/extract/element.hpp"
+
+namespace kiln::extract {
+namespace {
+
+double dot(const Vec3& a, const Vec3& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+
+double signed_volume(const Lattice& l) {
+    return l[0][0] * (l[1][1] * l[2][2] - l[1][2] * l[2][1]) -
+           l[0][1] * (l[1][0] * l[2][2] - l[1][2] * l[2][0]) +
+           l[0][2] * (l[1][0] * l[2][1] - l[1][1] * l[2][0]);
+}
+
+constexpr double kPi = 3.14159265358979323846;
+
+}  // namespace
+
+Composition Structure::composition() const {
+    Composition c;
+    for (const auto& site : sites) {
+        for (const auto& [z, occ] : site.species) c.add(z, occ);
+    }
+    return c;
+}
+
+double Structure::volume() const { return lattice ? std::fabs(signed_volume(*lattice)) : 0.0; }
+
+std::array<double, 6> Structure::cell_parameters() const {
+    if (!lattice) return {};
+    const Lattice& l = *lattice;
+    const double a = std::sqrt(dot(l[0], l[0]));
+    const double b = std::sqrt(dot(l[1], l[1]));
+    const double c = std::sqrt(dot(l[2], l[2]));
+    const auto angle = [](const Vec3& u, const Vec3& v, double nu, double nv) {
+        return std::acos(std::clamp(dot(u, v) / (nu * nv), -1.0, 1.0)) * 180.0 / kPi;
+    };
+    return {a, b, c, angle(l[1], l[2], b, c), angle(l[0], l[2], a, c), angle(l[0], l[1], a, b)};
+}
+
+int Structure::space_group_number(double symprec) const {
+    if (!lattice || sites.empty()) return 0;
+    // spglib wants the lattice vectors as columns.
+    double lat[3][3];
+    for (int i = 0; i < 3; ++i) {
+        for (int j = 0; j < 3; ++j) lat[i][j] = (*lattice)[static_cast<std::size_t>(j)][static_cast<std::size_t>(i)];
+    }
+    std::vector<double> pos(3 * sites.size());
+    std::vector<int> types(sites.size());
+    std::map<std::vector<std::pair<int, double>>, int> kinds;
+    for (std::size_t i = 0; i < sites.size(); ++i) {
+        for (std::size_t k = 0; k < 3; ++k) pos[3 * i + k] = sites[i].position[k];
+        auto key = sites[i].species;
+        std::sort(key.begin(), key.end());
+        const auto it = kinds.emplace(key, static_cast<int>(kinds.size()) + 1).first;
+        types[i] = it->second;
+    }
+    // Angle tolerance 5 degrees, as pymatgen's SpacegroupAnalyzer passes to spglib.
+    SpglibDataset* ds = spgat_get_dataset(lat, reinterpret_cast<double(*)[3]>(pos.data()),
+                                          types.data(), static_cast<int>(sites.size()), symprec,
+                                          5.0);
+    if (ds == nullptr) return 0;
+    const int number = ds->spacegroup_number;
+    spg_free_dataset(ds);
+    return number;
+}
+
+void Structure::validate(const std::string& what) const {
+    if (sites.empty()) throw DataError(what + ": no atoms");
+    if (lattice) {
+        for (const auto& row : *lattice) {
+            for (const double x : row) {
+                if (!std::isfinite(x)) throw DataError(what + ": lattice has a NaN or infinite value");
+            }
+        }
+        const double v = signed_volume(*lattice);
+        if (!(std::fabs(v) > 1e-8)) {
+            throw DataError(what + ": lattice has zero volume (" + std::to_string(v) + " A^3)");
+        }
+    }
+    for (const auto& s : sites) {
+        for (const double x : s.position) {
+            if (!std::isfinite(x)) throw DataError(what + ": a coordinate is NaN or infinite");
+        }
+        for (const auto& [z, occ] : s.species) {
+            if (z < 1 || z > kMaxAtomicNumber) throw DataError(what + ": unknown element");
+            if (!std::isfinite(occ) || occ < 0) throw DataError(what + ": invalid occupancy");
+        }
+    }
+}
+
+nlohmann::json material_block(const Composition& c) {
+    nlohmann::json fractions = nlohmann::json::object();
+    for (const auto& [z, f] : c.fractions()) fractions[std::to_string(z)] = f;
+    return {{"composition", c.reduced().formula()},
+            {"formula", c.formula()},
+            {"elements", c.elements()},
+            {"num_elements", c.amounts().size()},
+            {"fractions", fractions}};
+}
+
+nlohmann::json structure_blocks(const Structure& s, double symprec) {
+    const Composition c = s.composition();
+    nlohmann::json out = {{"material", material_block(c)}};
+    nlohmann::json cs = {{"number_of_atoms", c.num_atoms()},
+                         {"number_of_sites", s.sites.size()},
+                         {"stoichiometry", c.anonymous_formula()}};
+    if (s.lattice) {
+        const auto p = s.cell_parameters();
+        cs["volume"] = s.volume();
+        cs["space_group_number"] = s.space_group_number(symprec);
+        cs["a"] = p[0];
+        cs["b"] = p[1];
+        cs["c"] = p[2];
+        cs["alpha"] = p[3];
+        cs["beta"] = p[4];
+        cs["gamma"] = p[5];
+        out["crystal_structure"] = cs;
+    } else {
+        out["molecule"] = cs;
+    }
+    return out;
+}
+
+}  // namespace kiln::extract

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Differential test: kiln extract vs Debian's pymatgen on every file of pymatgen-test-files
+# that pymatgen reads as a structure or molecule (CIF, POSCAR/CONTCAR, XYZ, JSON). Requires
+# at least 99 % agreement and every disagreement explained in pymatgen_expected_disagreements.txt.
+set -euo pipefail
+: "${KILN:?set KILN to the kiln binary}"
+here=$(cd "$(dirname "$0")" && pwd)
+PMG=/usr/share/doc/pymatgen-test-files/examples/test_files
+out=$(mktemp -d "${TMPDIR:-/tmp}/kiln-ref-XXXXXX")
+trap 'rm -rf "$out"' EXIT
+/usr/bin/python3 "$here/pymatgen_reference.py" "$PMG" > "$out/reference.jsonl" 2> "$out/reference.err"
+/usr/bin/python3 -W ignore "$here/compare_pymatgen.py" "$KILN" "$out/reference.jsonl" \
+    "$here/pymatgen_expected_disagreements.txt" --min-agreement 0.99
