@@ -63,6 +63,8 @@ po::options_description describe_options() {
          "members per archive at most")
         ("magic", po::value<std::string>()->default_value("fast"),
          "libmagic depth: fast (built-in tests, ~40 us/file) or full (every test, as `file`)")
+        ("no-extract", po::bool_switch(), "skip metadata extraction (generic fields only)")
+        ("symprec", po::value<double>()->default_value(0.01), "spglib symmetry tolerance, Angstrom")
         ("follow-links", po::bool_switch(), "follow symbolic links that lead outside the input root")
         ("no-fsync", po::bool_switch(), "do not fsync at commit (safe against killed processes, "
          "not against a node crash)")
@@ -111,6 +113,9 @@ Settings read_settings(const po::variables_map& vm) {
         throw ConfigError("--magic '" + magic + "': expected fast or full");
     }
     o.magic = magic == "full" ? extract::MagicMode::kFull : extract::MagicMode::kFast;
+    o.extract = !vm["no-extract"].as<bool>();
+    o.symprec = vm["symprec"].as<double>();
+    if (!(o.symprec > 0)) throw ConfigError("--symprec must be > 0");
     o.fsync = !vm["no-fsync"].as<bool>();
     o.threads = get_or(vm, "threads", default_threads());
     if (o.threads < 1) throw ConfigError("--threads must be >= 1");

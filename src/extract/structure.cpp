@@ -63,14 +63,14 @@ int Structure::space_group_number(double symprec) const {
         const auto it = kinds.emplace(key, static_cast<int>(kinds.size()) + 1).first;
         types[i] = it->second;
     }
-    // Angle tolerance 5 degrees, as pymatgen's SpacegroupAnalyzer passes to spglib.
-    SpglibDataset* ds = spgat_get_dataset(lat, reinterpret_cast<double(*)[3]>(pos.data()),
-                                          types.data(), static_cast<int>(sites.size()), symprec,
-                                          5.0);
-    if (ds == nullptr) return 0;
-    const int number = ds->spacegroup_number;
-    spg_free_dataset(ds);
-    return number;
+    // Angle tolerance 5 degrees, as pymatgen's SpacegroupAnalyzer passes to spglib. Only the
+    // number is needed: spgat_get_international skips the dataset's Wyckoff positions and
+    // standardised cell.
+    char symbol[11] = {};
+    const int number = spgat_get_international(symbol, lat, reinterpret_cast<double(*)[3]>(pos.data()),
+                                               types.data(), static_cast<int>(sites.size()),
+                                               symprec, 5.0);
+    return number > 0 ? number : 0;
 }
 
 void Structure::validate(const std::string& what) const {

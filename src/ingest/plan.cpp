@@ -15,7 +15,9 @@ nlohmann::json IngestOptions::to_json() const {
             {"archive_max_bytes", archive_max_bytes},
             {"archive_max_members", archive_max_members},
             {"follow_links", follow_links},
-            {"magic", magic == extract::MagicMode::kFull ? "full" : "fast"}};
+            {"magic", magic == extract::MagicMode::kFull ? "full" : "fast"},
+            {"extract", extract},
+            {"symprec", symprec}};
 }
 
 IngestPlan plan_ingest(std::vector<InputFile> files, const IngestOptions& options,

@@ -11,6 +11,7 @@
 #include "kiln/core/hash.hpp"
 #include "kiln/core/text.hpp"
 #include "kiln/extract/archive_reader.hpp"
+#include "kiln/extract/extractor.hpp"
 #include "kiln/extract/format.hpp"
 #include "kiln/extract/magic_probe.hpp"
 #include "kiln/ingest/ingest.hpp"
@@ -68,9 +69,26 @@ struct Prepared {
     std::uint64_t size = 0;
     std::uint64_t stream_offset = 0;  // where a streamed file's bytes start in /blob
     std::string error;
+    std::string format;
+    std::vector<nlohmann::json> extracted;  // the extractor's records (whole files only)
 };
 
-Prepared prepare(const InputFile& f, extract::MagicMode magic) {
+std::string_view head_of(const std::string& bytes) {
+    return std::string_view(bytes).substr(0, 4096);
+}
+
+// Format detection and metadata extraction: per file, so it runs on the worker threads.
+void identify(const std::string& record_path, Prepared& p, const IngestOptions& options) {
+    p.format = extract::detect_format(record_path, p.magic.mime_type, head_of(p.bytes));
+    if (options.extract && p.whole && p.error.empty() && p.format != "archive") {
+        extract::ExtractLimits limits;
+        limits.symprec = options.symprec;
+        p.extracted = extract::extract_file(record_path, p.format, p.bytes, limits);
+    }
+}
+
+Prepared prepare(const InputFile& f, const IngestOptions& options) {
+    const extract::MagicMode magic = options.magic;
     Prepared p;
     if (!f.error.empty()) {
         p.error = f.error;
@@ -92,6 +110,7 @@ Prepared prepare(const InputFile& f, extract::MagicMode magic) {
         p.size = n;
         p.checksum = xxh3_128(p.bytes);
         p.magic = extract::MagicProbe::for_this_thread(magic).probe(p.bytes.data(), p.bytes.size());
+        identify(f.record_path, p, options);
     } catch (const Error& e) {
         p.error = e.what();
         p.whole = false;
@@ -102,6 +121,22 @@ Prepared prepare(const InputFile& f, extract::MagicMode magic) {
 
 // Builds the records of one shard, in order, on one thread.
 class UnitWriter {
+    // One record being built (a file, an archive member, or a file's further record).
+    struct Row {
+        std::string path;
+        std::string format;
+        extract::MagicResult magic;
+        std::uint64_t size = 0;
+        Hash128 checksum;
+        bool packed = false;
+        std::uint64_t offset = 0;
+        std::string error;
+        std::string archive;  // the archive's record path, for members
+        std::string part_of;  // for a file's second and later records: the file's path
+        nlohmann::json blocks = nlohmann::json::object();     // extracted MDF blocks
+        nlohmann::json extra_kiln = nlohmann::json::object();  // extractor's kiln fields
+    };
+
 public:
     UnitWriter(const UnitSpec& unit, const store::Layout& layout, const IngestOptions& options)
         : unit_(unit),
@@ -124,15 +159,47 @@ public:
             row.packed = options_.pack;
             row.offset = p.stream_offset;
         }
-        const std::string_view head(p.bytes.data(), std::min<std::size_t>(p.bytes.size(), 4096));
-        row.format = extract::detect_format(f.record_path, row.magic.mime_type, head);
+        if (p.format.empty()) {  // streamed or unreadable: identified here
+            row.format = extract::detect_format(f.record_path, row.magic.mime_type, head_of(p.bytes));
+        } else {
+            row.format = p.format;
+        }
         p.bytes = std::string();
         const std::size_t archive_row = rows_.size();
-        rows_.push_back(std::move(row));
+        add_with_extracted(std::move(row), p.extracted);
         if (options_.expand_archives && rows_[archive_row].error.empty() &&
             rows_[archive_row].format == "archive") {
             expand_archive(f, archive_row);
         }
+    }
+
+    // Adds the file's row with the first extracted record's blocks, and one more row
+    // ("path#2", ...) for each further record of the file (a CIF's other data blocks).
+    void add_with_extracted(Row row, std::vector<nlohmann::json>& extracted) {
+        const Row parent = row;  // the fields later records share with the file's record
+        for (std::size_t k = 0; k < extracted.size(); ++k) {
+            Row part;
+            if (k > 0) {
+                part.path = parent.path + "#" + std::to_string(k + 1);
+                part.format = parent.format;
+                part.magic = parent.magic;
+                part.checksum = parent.checksum;
+                part.part_of = parent.path;
+            }
+            Row& target = k == 0 ? row : part;
+            nlohmann::json& rec = extracted[k];
+            nlohmann::json kiln = rec.contains("kiln") ? rec["kiln"] : nlohmann::json::object();
+            rec.erase("kiln");
+            kiln.erase("format");
+            if (kiln.contains("error")) {
+                if (target.error.empty()) target.error = kiln["error"].get<std::string>();
+                kiln.erase("error");
+            }
+            target.extra_kiln = std::move(kiln);
+            target.blocks = std::move(rec);
+            rows_.push_back(std::move(target));
+        }
+        if (extracted.empty()) rows_.push_back(std::move(row));
     }
 
     nlohmann::json commit() {
@@ -150,7 +217,7 @@ public:
             out.mime_type = escape_invalid_utf8(r.magic.mime_type);
             out.size = r.size;
             out.checksum = r.checksum;
-            out.packed = r.packed && r.error.empty();
+            out.packed = r.packed;
             out.offset = out.packed ? r.offset : 0;
             out.error = escape_invalid_utf8(r.error);
             out.metadata_json = metadata(r, out);
@@ -183,17 +250,6 @@ public:
     }
 
 private:
-    struct Row {
-        std::string path;
-        std::string format;
-        extract::MagicResult magic;
-        std::uint64_t size = 0;
-        Hash128 checksum;
-        bool packed = false;
-        std::uint64_t offset = 0;
-        std::string error;
-        std::string archive;  // the archive's record path, for members
-    };
 
     // The MDF-style record as JSON text. Written directly (not through nlohmann::json):
     // with many small files this is a hot path. Keys are in sorted order, as nlohmann
@@ -224,6 +280,15 @@ private:
             append_json_string(j, out.error);
             j += ",";
         }
+        for (const auto& [key, value] : r.extra_kiln.items()) {
+            append_json_string(j, key);
+            j += ":" + value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",";
+        }
+        if (!r.part_of.empty()) {
+            j += "\"part_of\":";
+            append_json_string(j, r.part_of);
+            j += ",";
+        }
         j += "\"format\":";
         append_json_string(j, r.format);
         j += ",\"id\":" + std::to_string(out.id);
@@ -231,7 +296,13 @@ private:
         append_json_string(j, r.path);
         j += "},\"mdf\":{\"resource_type\":\"record\",\"source_name\":";
         append_json_string(j, options_.source);
-        j += "}}";
+        j += "}";
+        for (const auto& [key, value] : r.blocks.items()) {
+            j += ",";
+            append_json_string(j, key);
+            j += ":" + value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        }
+        j += "}";
         return j;
     }
 
@@ -333,7 +404,15 @@ private:
                 row.magic = extract::MagicProbe::for_this_thread(options_.magic).probe(head.data(), head.size());
                 row.format = extract::detect_format(row.path, row.magic.mime_type, head);
                 if (row.error.empty() && row.size == 0) row.error = "empty file";
-                rows_.push_back(std::move(row));
+                std::vector<nlohmann::json> extracted;
+                if (options_.extract && row.error.empty() && options_.pack &&
+                    row.size <= kWholeFileBytes) {
+                    const std::string bytes = writer_.read_blob(start, row.size);
+                    extract::ExtractLimits limits;
+                    limits.symprec = options_.symprec;
+                    extracted = extract::extract_file(row.path, row.format, bytes, limits);
+                }
+                add_with_extracted(std::move(row), extracted);
             }
         } catch (const DataError& e) {
             archive_error = e.what();
@@ -363,7 +442,7 @@ nlohmann::json ingest_unit(const UnitSpec& unit, const store::Layout& layout,
 #pragma omp parallel for ordered schedule(dynamic, 1) num_threads(std::max(1, options.threads))
     for (std::int64_t i = 0; i < n; ++i) {
         const InputFile& f = unit.files[static_cast<std::size_t>(i)];
-        Prepared p = prepare(f, options.magic);
+        Prepared p = prepare(f, options);
 #pragma omp ordered
         {
             if (!first_error) {

@@ -362,6 +362,22 @@ void ByteAppender::write_at(const std::uint8_t* data, std::size_t size) {
     written_ = end;
 }
 
+std::string ByteAppender::read(std::uint64_t offset, std::uint64_t size) const {
+    KILN_ASSERT(offset + size <= size_, "read past the appended bytes");
+    std::string out;
+    out.reserve(size);
+    if (offset < written_) {
+        const std::uint64_t from_file = std::min(size, written_ - offset);
+        out = read_bytes(dataset_.id(), offset, from_file);
+    }
+    if (offset + size > written_) {
+        const std::uint64_t start = offset > written_ ? offset - written_ : 0;
+        const std::uint64_t n = offset + size - std::max(offset, written_);
+        out.append(reinterpret_cast<const char*>(buffer_.data()) + start, n);
+    }
+    return out;
+}
+
 void ByteAppender::finish() {
     flush_buffer();
     if (extent_ != size_) {

@@ -85,6 +85,8 @@ public:
     /// Drops everything from `offset` on (used to undo a partly appended record).
     void truncate(std::uint64_t offset);
     [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
+    /// Reads back bytes [offset, offset + size) of what was appended.
+    [[nodiscard]] std::string read(std::uint64_t offset, std::uint64_t size) const;
     /// Writes the buffered tail and sets the final extent.
     void finish();
 

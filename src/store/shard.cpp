@@ -55,6 +55,9 @@ std::uint64_t ShardWriter::append_blob(const void* data, std::size_t size) {
 }
 void ShardWriter::truncate_blob(std::uint64_t offset) { impl_->blob->truncate(offset); }
 std::uint64_t ShardWriter::blob_size() const noexcept { return impl_->blob->size(); }
+std::string ShardWriter::read_blob(std::uint64_t offset, std::uint64_t size) {
+    return impl_->blob->read(offset, size);
+}
 std::size_t ShardWriter::record_count() const noexcept { return impl_->rows.size(); }
 
 void ShardWriter::add_record(RecordRow row) {

@@ -29,6 +29,8 @@ struct IngestOptions {
     std::uint64_t archive_max_members = 1000000;
     bool follow_links = false;
     extract::MagicMode magic = extract::MagicMode::kFast;  // libmagic depth (see MagicMode)
+    bool extract = true;     // run the format's extractor (material, crystal_structure, ...)
+    double symprec = 0.01;   // spglib tolerance for space groups, Angstrom
     // Execution only (not in the digest): same output whatever their value.
     int threads = 1;       // OpenMP threads per rank reading and identifying files
     bool fsync = true;     // fsync shard files and directories at commit

@@ -63,6 +63,8 @@ public:
     /// Drops /blob bytes from `offset` on (undo of a partly packed record).
     void truncate_blob(std::uint64_t offset);
     [[nodiscard]] std::uint64_t blob_size() const noexcept;
+    /// Bytes [offset, offset + size) appended so far (read back from the file or buffer).
+    [[nodiscard]] std::string read_blob(std::uint64_t offset, std::uint64_t size);
     /// Adds the next record; its id must be record_id(shard_id, row count so far).
     void add_record(RecordRow row);
     [[nodiscard]] std::size_t record_count() const noexcept;
