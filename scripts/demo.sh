@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main kiln job on real data: installs what is missing, builds, then ingests Debian's
 # pymatgen-test-files (about 1 300 real CIF / VASP / XYZ / JSON files, many gzipped) with
-# 3 MPI ranks, describes and verifies the dataset, and prints what it did.
+# 3 MPI ranks (extracting compositions, cells and space groups), describes and verifies the
+# dataset, and prints what it did.
 # Usage: scripts/demo.sh [OUTPUT_DIR]   (default: ./demo-data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,9 @@ echo
 echo "== kiln verify $DATA"
 "$KILN" verify "$DATA"
 echo
+echo "== kiln extract: metadata records of two real files"
+"$KILN" extract "$PMG/Li2O.cif" "$PMG/CONTCAR.Li2O"
+echo
 echo "== the same dataset read with h5py (Debian's python3-h5py)"
 /usr/bin/python3 - "$DATA" <<'PY'
 import glob, json, sys, h5py
@@ -42,7 +46,8 @@ with h5py.File(f"{data}/catalog.h5") as cat:
 first = sorted(glob.glob(f"{data}/shards/*.h5"))[0]
 with h5py.File(first) as f:
     r = f["records"]
-    i = list(r["format"][:]).index(b"cif")
+    i = [k for k, (fmt, m) in enumerate(zip(r["format"][:], r["metadata"][:]))
+         if fmt == b"cif" and b"crystal_structure" in m][0]
     meta = json.loads(r["metadata"][i])
     print(f"{first}: {len(r['id'])} records; first CIF record:")
     print(json.dumps(meta, indent=2))
