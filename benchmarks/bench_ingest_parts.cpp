@@ -27,8 +27,8 @@ void BM_Xxh3_128(benchmark::State& state) {
 BENCHMARK(BM_Xxh3_128)->Arg(1 << 10)->Arg(1 << 20);
 
 void BM_MagicProbe(benchmark::State& state) {
-    const auto mode = state.range(0) == 0 ? kiln::extract::MagicMode::kFast
-                                          : kiln::extract::MagicMode::kFull;
+    const auto mode =
+        state.range(0) == 0 ? kiln::extract::MagicMode::kFast : kiln::extract::MagicMode::kFull;
     kiln::extract::MagicProbe probe(mode);
     const std::string text = poscar_text();
     for (auto _ : state) benchmark::DoNotOptimize(probe.probe(text.data(), text.size()));
@@ -39,7 +39,8 @@ BENCHMARK(BM_MagicProbe)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 void BM_DetectFormat(benchmark::State& state) {
     const std::string head = poscar_text();
     for (auto _ : state) {
-        benchmark::DoNotOptimize(kiln::extract::detect_format("runs/Fe2O3/vasprun.xml.gz", "application/gzip", head));
+        benchmark::DoNotOptimize(
+            kiln::extract::detect_format("runs/Fe2O3/vasprun.xml.gz", "application/gzip", head));
     }
 }
 BENCHMARK(BM_DetectFormat);

@@ -43,14 +43,13 @@ std::string select_config(const std::string& path, const std::string& command,
         if (!section.empty() && section != command) continue;
         const auto eq = t.find('=');
         if (eq == std::string::npos) {
-            throw ConfigError(path + ":" + std::to_string(line_no) + ": expected 'key = value', got '" +
-                              t + "'");
+            throw ConfigError(path + ":" + std::to_string(line_no) +
+                              ": expected 'key = value', got '" + t + "'");
         }
         const std::string key = trim(t.substr(0, eq));
         if (options.find_nothrow(key, false) == nullptr || key == "config" || key == "help") {
             throw ConfigError(path + ":" + std::to_string(line_no) + ": unknown key '" + key +
-                              "' for `kiln " + command + "` (see `kiln " + command +
-                              " --help`)");
+                              "' for `kiln " + command + "` (see `kiln " + command + " --help`)");
         }
         kept << key << " = " << trim(t.substr(eq + 1)) << "\n";
     }
@@ -65,7 +64,8 @@ CommandLine parse_command_line(const std::string& command, const std::vector<std
     po::options_description all;
     po::options_description meta("General");
     meta.add_options()("help,h", "show this help")(
-        "config", po::value<std::string>(), "read options from an INI file (the command line wins)");
+        "config", po::value<std::string>(),
+        "read options from an INI file (the command line wins)");
     all.add(options).add(meta);
     CommandLine cl;
     try {
@@ -91,9 +91,10 @@ CommandLine parse_command_line(const std::string& command, const std::vector<std
     return cl;
 }
 
-void print_help(const std::string& command, const std::string& synopsis,
-                const std::string& summary, const po::options_description& options) {
-    std::cout << "Usage: kiln " << command << " " << synopsis << "\n\n" << summary << "\n\n"
+void print_help(const std::string& command, const std::string& synopsis, const std::string& summary,
+                const po::options_description& options) {
+    std::cout << "Usage: kiln " << command << " " << synopsis << "\n\n"
+              << summary << "\n\n"
               << options << "\nGeneral:\n  -h [ --help ]         show this help\n"
               << "  --config FILE         read options from an INI file, keys at top level or\n"
               << "                        in a [" << command

@@ -23,8 +23,8 @@ CommandLine parse_command_line(const std::string& command, const std::vector<std
                                const po::positional_options_description& positional);
 
 /// "Usage: kiln <command> <synopsis>\n\n<summary>\n\n<options>".
-void print_help(const std::string& command, const std::string& synopsis,
-                const std::string& summary, const po::options_description& options);
+void print_help(const std::string& command, const std::string& synopsis, const std::string& summary,
+                const po::options_description& options);
 
 /// Threads to use per rank: SLURM_CPUS_PER_TASK, else OMP_NUM_THREADS, else 1 under an MPI
 /// launcher and all cores without one.

@@ -9,10 +9,10 @@ namespace kiln::cli {
 
 using Args = std::vector<std::string>;
 
-int run_ingest(const Args& args);    // collective when started by an MPI launcher
+int run_ingest(const Args& args);  // collective when started by an MPI launcher
 int run_describe(const Args& args);
 int run_verify(const Args& args);
-int run_extract(const Args& args);   // one JSON line per record of each file
+int run_extract(const Args& args);  // one JSON line per record of each file
 /// `kiln --version`: version, git hash and build features.
 void print_version();
 

@@ -19,7 +19,8 @@ void print_counts(const char* label, const nlohmann::json& counts, std::size_t l
     });
     std::cout << label << ":\n";
     for (std::size_t i = 0; i < v.size() && i < limit; ++i) {
-        std::cout << "  " << v[i].second << std::string(v[i].second.size() < 28 ? 28 - v[i].second.size() : 1, ' ')
+        std::cout << "  " << v[i].second
+                  << std::string(v[i].second.size() < 28 ? 28 - v[i].second.size() : 1, ' ')
                   << v[i].first << "\n";
     }
     if (v.size() > limit) std::cout << "  ... " << v.size() - limit << " more\n";
@@ -47,8 +48,11 @@ int run_describe(const Args& args) {
     if (cl.vm["json"].as<bool>()) {
         nlohmann::json shards = nlohmann::json::array();
         for (const auto& s : c.shards) {
-            shards.push_back({{"id", s.id}, {"file", s.file}, {"records", s.records},
-                              {"bytes", s.bytes}, {"errors", s.errors},
+            shards.push_back({{"id", s.id},
+                              {"file", s.file},
+                              {"records", s.records},
+                              {"bytes", s.bytes},
+                              {"errors", s.errors},
                               {"checksum", s.checksum.hex()}});
         }
         std::cout << nlohmann::json{{"dataset", layout.root()},

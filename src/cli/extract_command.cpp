@@ -14,8 +14,10 @@ namespace kiln::cli {
 
 int run_extract(const Args& args) {
     po::options_description o("Options");
-    o.add_options()("file", po::value<std::vector<std::string>>()->composing(), "files to read (positional)")(
-        "as", po::value<std::string>(), "read every file as this format (see `kiln extract --formats`)")(
+    o.add_options()("file", po::value<std::vector<std::string>>()->composing(),
+                    "files to read (positional)")(
+        "as", po::value<std::string>(),
+        "read every file as this format (see `kiln extract --formats`)")(
         "symprec", po::value<double>()->default_value(0.01), "spglib symmetry tolerance, Angstrom")(
         "magic", po::value<std::string>()->default_value("fast"), "libmagic depth: fast or full")(
         "formats", po::bool_switch(), "list the formats that have an extractor and exit");
@@ -23,12 +25,13 @@ int run_extract(const Args& args) {
     pos.add("file", -1);
     const CommandLine cl = parse_command_line("extract", args, o, pos);
     if (cl.help) {
-        print_help("extract", "FILE... [options]",
-                   "Prints one JSON line per record with the MDF blocks nested as in MDF's schema:\n"
-                   "files[] (name, length, MIME type, description, xxh3), material, crystal_structure,\n"
-                   "dft, ..., and kiln {path, format, error}. A file that cannot be read still gets\n"
-                   "its generic fields and an error; the exit code is then 65.",
-                   o);
+        print_help(
+            "extract", "FILE... [options]",
+            "Prints one JSON line per record with the MDF blocks nested as in MDF's schema:\n"
+            "files[] (name, length, MIME type, description, xxh3), material, crystal_structure,\n"
+            "dft, ..., and kiln {path, format, error}. A file that cannot be read still gets\n"
+            "its generic fields and an error; the exit code is then 65.",
+            o);
         return 0;
     }
     const auto& registry = extract::ExtractorRegistry::builtin();
@@ -37,23 +40,24 @@ int run_extract(const Args& args) {
         return 0;
     }
     const auto files = cl.vm.count("file") != 0U ? cl.vm["file"].as<std::vector<std::string>>()
-                                                  : std::vector<std::string>{};
+                                                 : std::vector<std::string>{};
     if (files.empty()) throw UsageError("kiln extract: no FILE given (see `kiln extract --help`)");
     std::string forced;
     if (cl.vm.count("as") != 0U) {
         forced = cl.vm["as"].as<std::string>();
         if (registry.find(forced) == nullptr) {
-            throw UsageError("kiln extract --as '" + forced + "': no such format (have: " +
-                             [&] {
-                                 std::string s;
-                                 for (const auto& n : registry.names()) s += (s.empty() ? "" : ", ") + n;
-                                 return s;
-                             }() + ")");
+            throw UsageError("kiln extract --as '" + forced + "': no such format (have: " + [&] {
+                std::string s;
+                for (const auto& n : registry.names()) s += (s.empty() ? "" : ", ") + n;
+                return s;
+            }() + ")");
         }
     }
     const std::string magic_mode = cl.vm["magic"].as<std::string>();
-    if (magic_mode != "fast" && magic_mode != "full") throw ConfigError("--magic: expected fast or full");
-    extract::MagicProbe probe(magic_mode == "full" ? extract::MagicMode::kFull : extract::MagicMode::kFast);
+    if (magic_mode != "fast" && magic_mode != "full")
+        throw ConfigError("--magic: expected fast or full");
+    extract::MagicProbe probe(magic_mode == "full" ? extract::MagicMode::kFull
+                                                   : extract::MagicMode::kFast);
     extract::ExtractLimits limits;
     limits.symprec = cl.vm["symprec"].as<double>();
     int exit_code = 0;
@@ -63,7 +67,8 @@ int run_extract(const Args& args) {
         try {
             bytes = fs::read_file(path);
         } catch (const IoError& e) {
-            if (!fs::is_file(path)) throw NoInputError("kiln extract: '" + name + "' does not exist");
+            if (!fs::is_file(path))
+                throw NoInputError("kiln extract: '" + name + "' does not exist");
             throw;
         }
         const auto magic = probe.probe(bytes.data(), bytes.size());

@@ -1,10 +1,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
 #include <iostream>
 
 #include "cli/command_line.hpp"
@@ -43,42 +43,45 @@ struct Settings {
 
 po::options_description describe_options() {
     po::options_description o("Options");
-    o.add_options()
-        ("input", po::value<std::vector<std::string>>()->composing(),
-         "files or directories to ingest (positional, one or more)")
-        ("out,o", po::value<std::string>(), "dataset directory DATA to create or resume (required)")
-        ("source", po::value<std::string>(), "mdf.source_name of every record (default: DATA's name)")
-        ("shard-bytes", po::value<std::string>()->default_value("256MiB"),
-         "planned bytes per shard (k, M, G suffixes are powers of 1024)")
-        ("shard-files", po::value<std::uint64_t>()->default_value(4096), "files per shard at most")
-        ("no-pack", po::bool_switch(), "record references only; do not copy file bytes into shards")
-        ("threads", po::value<int>(), "threads per rank reading and identifying files "
-         "(default: SLURM_CPUS_PER_TASK, OMP_NUM_THREADS, 1 under mpirun, else all cores)")
-        ("no-archives", po::bool_switch(), "do not turn tar/zip members into records")
-        ("archive-max-ratio", po::value<double>()->default_value(200),
-         "stop expanding an archive past this many times its own size")
-        ("archive-max-bytes", po::value<std::string>()->default_value("8GiB"),
-         "stop expanding an archive past this many bytes")
-        ("archive-max-members", po::value<std::uint64_t>()->default_value(1000000),
-         "members per archive at most")
-        ("magic", po::value<std::string>()->default_value("fast"),
-         "libmagic depth: fast (built-in tests, ~40 us/file) or full (every test, as `file`)")
-        ("no-extract", po::bool_switch(), "skip metadata extraction (generic fields only)")
-        ("symprec", po::value<double>()->default_value(0.01), "spglib symmetry tolerance, Angstrom")
-        ("follow-links", po::bool_switch(), "follow symbolic links that lead outside the input root")
-        ("no-fsync", po::bool_switch(), "do not fsync at commit (safe against killed processes, "
-         "not against a node crash)")
-        ("title", po::value<std::string>(), "dataset title (DataCite)")
-        ("author", po::value<std::vector<std::string>>()->composing(),
-         "\"Family, Given\" (repeatable)")
-        ("affiliation", po::value<std::vector<std::string>>()->composing(),
-         "affiliation (repeatable: one for all authors, or one per author)")
-        ("description", po::value<std::string>(), "dataset description")
-        ("tag", po::value<std::vector<std::string>>()->composing(), "subject keyword (repeatable)")
-        ("doi", po::value<std::string>(), "dataset DOI")
-        ("progress-interval", po::value<double>()->default_value(10), "seconds between progress lines")
-        ("max-attempts", po::value<int>()->default_value(2), "runs of a failing unit before it fails")
-        ("summary", po::value<std::string>(), "also write the JSON summary to this file");
+    o.add_options()("input", po::value<std::vector<std::string>>()->composing(),
+                    "files or directories to ingest (positional, one or more)")(
+        "out,o", po::value<std::string>(), "dataset directory DATA to create or resume (required)")(
+        "source", po::value<std::string>(),
+        "mdf.source_name of every record (default: DATA's name)")(
+        "shard-bytes", po::value<std::string>()->default_value("256MiB"),
+        "planned bytes per shard (k, M, G suffixes are powers of 1024)")(
+        "shard-files", po::value<std::uint64_t>()->default_value(4096), "files per shard at most")(
+        "no-pack", po::bool_switch(), "record references only; do not copy file bytes into shards")(
+        "threads", po::value<int>(),
+        "threads per rank reading and identifying files "
+        "(default: SLURM_CPUS_PER_TASK, OMP_NUM_THREADS, 1 under mpirun, else all cores)")(
+        "no-archives", po::bool_switch(), "do not turn tar/zip members into records")(
+        "archive-max-ratio", po::value<double>()->default_value(200),
+        "stop expanding an archive past this many times its own size")(
+        "archive-max-bytes", po::value<std::string>()->default_value("8GiB"),
+        "stop expanding an archive past this many bytes")(
+        "archive-max-members", po::value<std::uint64_t>()->default_value(1000000),
+        "members per archive at most")(
+        "magic", po::value<std::string>()->default_value("fast"),
+        "libmagic depth: fast (built-in tests, ~40 us/file) or full (every test, as `file`)")(
+        "no-extract", po::bool_switch(), "skip metadata extraction (generic fields only)")(
+        "symprec", po::value<double>()->default_value(0.01), "spglib symmetry tolerance, Angstrom")(
+        "follow-links", po::bool_switch(),
+        "follow symbolic links that lead outside the input root")(
+        "no-fsync", po::bool_switch(),
+        "do not fsync at commit (safe against killed processes, "
+        "not against a node crash)")("title", po::value<std::string>(), "dataset title (DataCite)")(
+        "author", po::value<std::vector<std::string>>()->composing(),
+        "\"Family, Given\" (repeatable)")(
+        "affiliation", po::value<std::vector<std::string>>()->composing(),
+        "affiliation (repeatable: one for all authors, or one per author)")(
+        "description", po::value<std::string>(), "dataset description")(
+        "tag", po::value<std::vector<std::string>>()->composing(), "subject keyword (repeatable)")(
+        "doi", po::value<std::string>(), "dataset DOI")(
+        "progress-interval", po::value<double>()->default_value(10),
+        "seconds between progress lines")("max-attempts", po::value<int>()->default_value(2),
+                                          "runs of a failing unit before it fails")(
+        "summary", po::value<std::string>(), "also write the JSON summary to this file");
     return o;
 }
 
@@ -90,7 +93,8 @@ T get_or(const po::variables_map& vm, const char* key, T fallback) {
 Settings read_settings(const po::variables_map& vm) {
     Settings s;
     s.inputs = get_or(vm, "input", std::vector<std::string>{});
-    if (s.inputs.empty()) throw UsageError("kiln ingest: no INPUT given (see `kiln ingest --help`)");
+    if (s.inputs.empty())
+        throw UsageError("kiln ingest: no INPUT given (see `kiln ingest --help`)");
     if (vm.count("out") == 0U) throw UsageError("kiln ingest: --out DATA is required");
     s.out = vm["out"].as<std::string>();
     auto& o = s.options;
@@ -105,7 +109,8 @@ Settings read_settings(const po::variables_map& vm) {
     o.expand_archives = !vm["no-archives"].as<bool>();
     o.archive_max_ratio = vm["archive-max-ratio"].as<double>();
     if (!(o.archive_max_ratio > 0)) throw ConfigError("--archive-max-ratio must be > 0");
-    o.archive_max_bytes = parse_bytes(vm["archive-max-bytes"].as<std::string>(), "--archive-max-bytes");
+    o.archive_max_bytes =
+        parse_bytes(vm["archive-max-bytes"].as<std::string>(), "--archive-max-bytes");
     o.archive_max_members = vm["archive-max-members"].as<std::uint64_t>();
     o.follow_links = vm["follow-links"].as<bool>();
     const std::string magic = vm["magic"].as<std::string>();
@@ -179,7 +184,8 @@ struct Manager {
     void prepare() {
         fs::make_dirs(layout.root());
         if (::access(layout.root().c_str(), W_OK) != 0) {
-            throw IoError(errno_message("output directory '" + layout.root() + "' is not writable"));
+            throw IoError(
+                errno_message("output directory '" + layout.root() + "' is not writable"));
         }
         fs::make_dirs(layout.shards_dir());
         fs::make_dirs(layout.journal_dir());
@@ -191,8 +197,8 @@ struct Manager {
         }
         auto files = ingest::walk_inputs(s.inputs, {s.options.follow_links});
         plan = ingest::plan_ingest(std::move(files), s.options, roots);
-        journal = std::make_unique<tasks::Journal>(layout.journal_dir() + "/ingest.jsonl",
-                                                   "ingest", plan.digest);
+        journal = std::make_unique<tasks::Journal>(layout.journal_dir() + "/ingest.jsonl", "ingest",
+                                                   plan.digest);
         remove_leftovers(layout.shards_dir());
         remove_leftovers(layout.root());
         std::uint64_t resumed = 0;
@@ -210,12 +216,12 @@ struct Manager {
             }
         }
         resumed_complete = todo.empty() && fs::is_file(layout.catalog());
-        log::info("ingest: " + std::to_string(plan.total_files) + " files, " +
-                  format_bytes(static_cast<double>(plan.total_bytes)) + " in " +
-                  std::to_string(plan.units.size()) + " shards (plan " + plan.digest.substr(0, 12) +
-                  ")" + (resumed > 0 ? "; resuming: " + std::to_string(resumed) +
-                                           " shards already committed"
-                                     : ""));
+        log::info(
+            "ingest: " + std::to_string(plan.total_files) + " files, " +
+            format_bytes(static_cast<double>(plan.total_bytes)) + " in " +
+            std::to_string(plan.units.size()) + " shards (plan " + plan.digest.substr(0, 12) + ")" +
+            (resumed > 0 ? "; resuming: " + std::to_string(resumed) + " shards already committed"
+                         : ""));
     }
 };
 
@@ -252,7 +258,8 @@ int run_ingest(const Args& args) {
     if (!agree_to_continue(comm, status, exit_code)) return exit_code;
 
     const store::Layout layout(s.out);
-    Progress progress("ingest", "files", manager.run_files, manager.run_bytes, s.progress_interval_s);
+    Progress progress("ingest", "files", manager.run_files, manager.run_bytes,
+                      s.progress_interval_s);
     std::uint64_t done_files = 0;
     std::uint64_t done_bytes = 0;
     std::uint64_t done_records = 0;
@@ -300,9 +307,10 @@ int run_ingest(const Args& args) {
             const bool complete = report.failed.empty() && !report.stopped;
             if (complete && !manager.resumed_complete) {
                 const auto dc = ingest::datacite_block(s.metadata);
-                store::write_catalog(layout.catalog(),
-                                     ingest::build_catalog(manager.plan, manager.journal->committed(),
-                                                           dc, s.options));
+                store::write_catalog(
+                    layout.catalog(),
+                    ingest::build_catalog(manager.plan, manager.journal->committed(), dc,
+                                          s.options));
             }
             nlohmann::json summary = {
                 {"command", "ingest"},
@@ -327,12 +335,12 @@ int run_ingest(const Args& args) {
                 {"mb_per_s", seconds > 0 ? static_cast<double>(done_bytes) / seconds / 1e6 : 0.0},
                 {"complete", complete}};
             if (!report.failed.empty()) {
-                status = {ExitCode::kDataError,
-                          std::to_string(report.failed.size()) + " of " +
-                              std::to_string(manager.todo.size()) + " units failed (first: unit " +
-                              std::to_string(report.failed.begin()->first) + ": " +
-                              report.failed.begin()->second +
-                              "); rerun the same command to retry them"};
+                status = {ExitCode::kDataError, std::to_string(report.failed.size()) + " of " +
+                                                    std::to_string(manager.todo.size()) +
+                                                    " units failed (first: unit " +
+                                                    std::to_string(report.failed.begin()->first) +
+                                                    ": " + report.failed.begin()->second +
+                                                    "); rerun the same command to retry them"};
             } else if (report.stopped) {
                 status = {ExitCode::kStoppedEarly,
                           "stopped by signal " + std::to_string(stop_signal()) + " after " +
@@ -341,17 +349,21 @@ int run_ingest(const Args& args) {
             }
             summary["exit_code"] = static_cast<int>(status.code);
             if (!manager.resumed_complete) {
-                fs::write_file_atomic(layout.root() + "/ingest-summary.json", summary.dump(2) + "\n");
+                fs::write_file_atomic(layout.root() + "/ingest-summary.json",
+                                      summary.dump(2) + "\n");
             }
-            if (!s.summary_path.empty()) fs::write_file_atomic(s.summary_path, summary.dump(2) + "\n");
+            if (!s.summary_path.empty())
+                fs::write_file_atomic(s.summary_path, summary.dump(2) + "\n");
             if (manager.resumed_complete) {
-                log::info("ingest: nothing to do, every shard of this plan is committed and the "
-                          "catalog exists");
+                log::info(
+                    "ingest: nothing to do, every shard of this plan is committed and the "
+                    "catalog exists");
             } else {
                 log::info("ingest: " + std::to_string(done_files) + " files, " +
-                          std::to_string(done_records) + " records (" + std::to_string(done_errors) +
-                          " with errors), " + format_bytes(static_cast<double>(done_bytes)) +
-                          " in " + format_fixed(seconds, 2) + " s (" +
+                          std::to_string(done_records) + " records (" +
+                          std::to_string(done_errors) + " with errors), " +
+                          format_bytes(static_cast<double>(done_bytes)) + " in " +
+                          format_fixed(seconds, 2) + " s (" +
                           format_fixed(summary["files_per_s"].get<double>(), 1) + " files/s, " +
                           format_fixed(summary["mb_per_s"].get<double>(), 1) + " MB/s), " +
                           std::to_string(comm.size()) + " ranks");

@@ -8,9 +8,9 @@
 #include "cli/commands.hpp"
 #include "kiln/core/error.hpp"
 #include "kiln/core/log.hpp"
+#include "kiln/core/version.hpp"
 #include "kiln/mpi/comm.hpp"
 #include "kiln/store/catalog.hpp"
-#include "kiln/core/version.hpp"
 
 namespace {
 
@@ -25,7 +25,8 @@ const std::map<std::string, Command>& commands() {
         {"ingest", {kiln::cli::run_ingest, true, "pack files into HDF5 shards (MPI-parallel)"}},
         {"describe", {kiln::cli::run_describe, false, "print a dataset's description and counts"}},
         {"verify", {kiln::cli::run_verify, false, "re-check every shard against the catalog"}},
-        {"extract", {kiln::cli::run_extract, false, "print the metadata records of files as JSON lines"}},
+        {"extract",
+         {kiln::cli::run_extract, false, "print the metadata records of files as JSON lines"}},
     };
     return c;
 }

@@ -101,7 +101,8 @@ int run_verify(const Args& args) {
     } catch (const IoError& e) {
         throw DataError(std::string("catalog unreadable: ") + e.what());
     }
-    const int threads = cl.vm.count("threads") != 0U ? cl.vm["threads"].as<int>() : default_threads();
+    const int threads =
+        cl.vm.count("threads") != 0U ? cl.vm["threads"].as<int>() : default_threads();
     std::vector<ShardCheck> checks(c.shards.size());
     const auto n = static_cast<std::int64_t>(c.shards.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(1, threads))

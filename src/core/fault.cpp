@@ -1,10 +1,10 @@
 #include "kiln/core/fault.hpp"
 
+#include <unistd.h>
 #include <csignal>
 #include <cstdlib>
 #include <mutex>
 #include <string>
-#include <unistd.h>
 
 #include "kiln/core/log.hpp"
 

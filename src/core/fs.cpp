@@ -109,7 +109,7 @@ void truncate_durable(const std::string& path, std::uint64_t size) {
 }
 
 bool is_file(const std::string& path) {
-    struct stat st{};
+    struct stat st {};
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 

@@ -78,7 +78,7 @@ Hash128 xxh3_128_file(const std::string& path) {
     if (fd < 0) {
         throw IoError(errno_message("cannot open '" + path + "'"));
     }
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd, &st) != 0) {
         const std::string msg = errno_message("cannot stat '" + path + "'");
         ::close(fd);

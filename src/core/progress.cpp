@@ -35,15 +35,15 @@ double Progress::bytes_per_s(double now_s) const noexcept {
 double Progress::eta_s(double now_s) const noexcept {
     if (total_bytes_ > 0 && done_bytes_ > 0) {
         const double rate = bytes_per_s(now_s);
-        return rate > 0 ? static_cast<double>(total_bytes_ - std::min(done_bytes_, total_bytes_)) /
-                              rate
-                        : -1.0;
+        return rate > 0
+                   ? static_cast<double>(total_bytes_ - std::min(done_bytes_, total_bytes_)) / rate
+                   : -1.0;
     }
     if (done_items_ > 0) {
         const double rate = items_per_s(now_s);
-        return rate > 0 ? static_cast<double>(total_items_ - std::min(done_items_, total_items_)) /
-                              rate
-                        : -1.0;
+        return rate > 0
+                   ? static_cast<double>(total_items_ - std::min(done_items_, total_items_)) / rate
+                   : -1.0;
     }
     return -1.0;
 }
@@ -54,9 +54,9 @@ std::string Progress::line(double now_s, const std::string& extra) {
                                               static_cast<double>(total_items_)
                                         : 100.0;
     std::string s = label_ + ": " + std::to_string(done_items_) + "/" +
-                    std::to_string(total_items_) + " " + item_name_ + " (" +
-                    format_fixed(pct, 1) + "%), " + format_bytes(static_cast<double>(done_bytes_)) +
-                    ", " + format_fixed(items_per_s(now_s), 1) + " " + item_name_ + "/s, " +
+                    std::to_string(total_items_) + " " + item_name_ + " (" + format_fixed(pct, 1) +
+                    "%), " + format_bytes(static_cast<double>(done_bytes_)) + ", " +
+                    format_fixed(items_per_s(now_s), 1) + " " + item_name_ + "/s, " +
                     format_fixed(bytes_per_s(now_s) / 1e6, 1) + " MB/s";
     if (!extra.empty()) s += ", " + extra;
     s += ", ETA " + format_duration(eta_s(now_s));

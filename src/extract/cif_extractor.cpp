@@ -45,7 +45,8 @@ std::vector<SymOp> to_symops(const std::vector<gemmi::Op>& ops) {
     for (const auto& op : ops) {
         SymOp s;
         for (std::size_t i = 0; i < 3; ++i) {
-            for (std::size_t j = 0; j < 3; ++j) s.rot[i][j] = static_cast<double>(op.rot[i][j]) / gemmi::Op::DEN;
+            for (std::size_t j = 0; j < 3; ++j)
+                s.rot[i][j] = static_cast<double>(op.rot[i][j]) / gemmi::Op::DEN;
             s.tran[i] = static_cast<double>(op.tran[i]) / gemmi::Op::DEN;
         }
         out.push_back(s);
@@ -80,15 +81,19 @@ SymOp parse_symop(const std::string& text, const std::string& what) {
             ++i;
         }
         const std::size_t num_start = i;
-        while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) != 0 || text[i] == '.')) ++i;
+        while (i < text.size() &&
+               (std::isdigit(static_cast<unsigned char>(text[i])) != 0 || text[i] == '.'))
+            ++i;
         double value = 1;
         bool has_number = i > num_start;
         if (has_number) {
             value = parse_double(std::string_view(text).substr(num_start, i - num_start), what);
             if (i < text.size() && text[i] == '/') {
                 const std::size_t d = ++i;
-                while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) != 0) ++i;
-                const double den = i > d ? parse_double(std::string_view(text).substr(d, i - d), what) : 0;
+                while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) != 0)
+                    ++i;
+                const double den =
+                    i > d ? parse_double(std::string_view(text).substr(d, i - d), what) : 0;
                 if (den == 0) throw fail("bad fraction");
                 value /= den;
             }
@@ -96,7 +101,8 @@ SymOp parse_symop(const std::string& text, const std::string& what) {
         if (i < text.size() && text[i] == '*') ++i;
         if (row >= 3) throw fail("more than three parts");
         if (i < text.size() && std::strchr("xyzXYZ", text[i]) != nullptr) {
-            const auto axis = static_cast<std::size_t>(std::tolower(static_cast<unsigned char>(text[i])) - 'x');
+            const auto axis =
+                static_cast<std::size_t>(std::tolower(static_cast<unsigned char>(text[i])) - 'x');
             op.rot[row][axis] += sign * value;
             ++i;
         } else if (has_number) {
@@ -116,7 +122,8 @@ std::vector<SymOp> block_symops(gemmi::cif::Block& block, const gemmi::SmallStru
         std::vector<SymOp> ops;
         gemmi::cif::Column col = block.find_values(tag);
         if (col) {
-            for (const std::string& v : col) ops.push_back(parse_symop(gemmi::cif::as_string(v), what));
+            for (const std::string& v : col)
+                ops.push_back(parse_symop(gemmi::cif::as_string(v), what));
         }
         return ops;
     };
@@ -132,7 +139,8 @@ std::vector<SymOp> block_symops(gemmi::cif::Block& block, const gemmi::SmallStru
                 SymOp o;  // c applied after m
                 for (std::size_t i = 0; i < 3; ++i) {
                     for (std::size_t j = 0; j < 3; ++j) {
-                        for (std::size_t k = 0; k < 3; ++k) o.rot[i][j] += c.rot[i][k] * m.rot[k][j];
+                        for (std::size_t k = 0; k < 3; ++k)
+                            o.rot[i][j] += c.rot[i][k] * m.rot[k][j];
                     }
                     o.tran[i] = c.tran[i];
                     for (std::size_t k = 0; k < 3; ++k) o.tran[i] += c.rot[i][k] * m.tran[k];
@@ -191,8 +199,8 @@ Structure block_structure(gemmi::cif::Block& block, const std::string& what,
         }
         if (z == 0 || (site.element == gemmi::El::X && z != 8 && z != 1)) {
             // As pymatgen does, the site is left out; unlike pymatgen, the record says so.
-            warnings.push_back(what + ": atom site '" + site.label + "' (type '" + site.type_symbol +
-                               "') is not an element; left out");
+            warnings.push_back(what + ": atom site '" + site.label + "' (type '" +
+                               site.type_symbol + "') is not an element; left out");
             continue;
         }
         const double occ = std::isnan(site.occ) ? 1.0 : site.occ;
@@ -200,14 +208,17 @@ Structure block_structure(gemmi::cif::Block& block, const std::string& what,
         const auto coord = [](double x) { return std::isnan(x) ? 0.0 : x; };
         const Vec3 f{coord(site.fract.x), coord(site.fract.y), coord(site.fract.z)};
         for (double x : f) {
-            if (!std::isfinite(x)) throw DataError(what + ": atom site '" + site.label + "' has an infinite coordinate");
+            if (!std::isfinite(x))
+                throw DataError(what + ": atom site '" + site.label +
+                                "' has an infinite coordinate");
         }
         // Positions of this label: its orbit, without repeats.
         std::vector<Vec3> orbit;
         for (const auto& op : ops) {
             Vec3 p{};
             for (std::size_t i = 0; i < 3; ++i) {
-                p[i] = wrap(op.rot[i][0] * f[0] + op.rot[i][1] * f[1] + op.rot[i][2] * f[2] + op.tran[i]);
+                p[i] = wrap(op.rot[i][0] * f[0] + op.rot[i][1] * f[1] + op.rot[i][2] * f[2] +
+                            op.tran[i]);
             }
             bool seen = false;
             for (const auto& q : orbit) seen = seen || same_position(p, q);

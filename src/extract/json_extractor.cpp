@@ -36,7 +36,8 @@ Structure pymatgen_structure(const Json& j, bool periodic) {
     }
     for (const Json& site : j.at("sites")) {
         Site out;
-        for (const Json& sp : site.at("species")) out.species.emplace_back(element_of(sp), sp.value("occu", 1.0));
+        for (const Json& sp : site.at("species"))
+            out.species.emplace_back(element_of(sp), sp.value("occu", 1.0));
         const Json& p = periodic ? site.at("abc") : site.at("xyz");
         for (std::size_t k = 0; k < 3; ++k) out.position[k] = p.at(k).get<double>();
         s.sites.push_back(std::move(out));
@@ -62,8 +63,10 @@ Composition composition_dict(const Json& c) {
 std::optional<Json> pymatgen_record(const Json& j) {
     if (!j.is_object()) return std::nullopt;
     const std::string cls = j.value("@class", "");
-    if (cls == "Structure" || cls == "IStructure") return structure_blocks(pymatgen_structure(j, true));
-    if (cls == "Molecule" || cls == "IMolecule") return structure_blocks(pymatgen_structure(j, false));
+    if (cls == "Structure" || cls == "IStructure")
+        return structure_blocks(pymatgen_structure(j, true));
+    if (cls == "Molecule" || cls == "IMolecule")
+        return structure_blocks(pymatgen_structure(j, false));
     if (cls == "ComputedEntry" || cls == "ComputedStructureEntry" || cls == "PDEntry") {
         Json r;
         if (j.contains("structure") && j["structure"].is_object()) {
@@ -76,7 +79,8 @@ std::optional<Json> pymatgen_record(const Json& j) {
             const double n = composition_dict(j.at("composition")).num_atoms();
             r["dft"] = {{"energy", e}, {"energy_per_atom", n > 0 ? e / n : 0.0}};
         }
-        if (j.contains("entry_id") && !j["entry_id"].is_null()) r["kiln"]["entry_id"] = j["entry_id"];
+        if (j.contains("entry_id") && !j["entry_id"].is_null())
+            r["kiln"]["entry_id"] = j["entry_id"];
         return r;
     }
     return std::nullopt;
@@ -85,7 +89,8 @@ std::optional<Json> pymatgen_record(const Json& j) {
 void flatten(const Json& j, const std::string& prefix, int depth, Json& out) {
     if (out.size() >= kMaxCustomFields) return;
     if (j.is_object() && depth < kMaxDepth) {
-        for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, depth + 1, out);
+        for (const auto& [k, v] : j.items())
+            flatten(v, prefix.empty() ? k : prefix + "." + k, depth + 1, out);
     } else if (j.is_array() || j.is_object()) {
         out[prefix.empty() ? "value" : prefix] = j.size();  // arrays: their length
     } else {
@@ -115,7 +120,8 @@ public:
                 return records;
             }
         } catch (const Json::exception& e) {
-            throw DataError(std::string("pymatgen object with missing or wrong fields: ") + e.what());
+            throw DataError(std::string("pymatgen object with missing or wrong fields: ") +
+                            e.what());
         }
         Json custom = Json::object();
         flatten(j, "", 0, custom);

@@ -34,7 +34,9 @@ public:
         const auto lines = split_lines(file.bytes);
         std::size_t i = 0;
         const auto line = [&](const char* what) -> std::string_view {
-            if (i >= lines.size()) throw DataError(std::string("truncated: expected ") + what + " at line " + std::to_string(i + 1));
+            if (i >= lines.size())
+                throw DataError(std::string("truncated: expected ") + what + " at line " +
+                                std::to_string(i + 1));
             return lines[i++];
         };
         const auto where = [&] { return "line " + std::to_string(i); };
@@ -45,7 +47,8 @@ public:
         Lattice lattice{};
         for (std::size_t r = 0; r < 3; ++r) {
             const auto w = split_words(line("a lattice vector"));
-            if (w.size() < 3) throw DataError(where() + ": expected 3 numbers for a lattice vector");
+            if (w.size() < 3)
+                throw DataError(where() + ": expected 3 numbers for a lattice vector");
             for (std::size_t k = 0; k < 3; ++k) lattice[r][k] = parse_double(w[k], where());
         }
         // Species may run over several lines, followed by as many lines of counts (pymatgen
@@ -58,7 +61,9 @@ public:
             if (w.empty() || is_integer_word(w[0]) || species_lines == 10) break;
             for (const auto sym : w) {
                 const int z = species_z(sym);
-                if (z == 0) throw DataError("line " + std::to_string(i + 1) + ": unknown element '" + std::string(sym) + "'");
+                if (z == 0)
+                    throw DataError("line " + std::to_string(i + 1) + ": unknown element '" +
+                                    std::string(sym) + "'");
                 species.push_back(z);
             }
             ++i;
@@ -76,15 +81,18 @@ public:
         const bool selective = !mode.empty() && (mode[0] == 'S' || mode[0] == 's');
         if (selective) mode = line("the coordinate mode");
         const std::size_t first_position = i;
-        if (species.empty()) species = vasp4_species(lines, first_position, counts, selective, comment);
+        if (species.empty())
+            species = vasp4_species(lines, first_position, counts, selective, comment);
         if (species.size() != counts.size()) {
             throw DataError(where() + ": " + std::to_string(species.size()) + " species but " +
                             std::to_string(counts.size()) + " counts");
         }
         long total = 0;
         for (const long c : counts) total += c;
-        if (total <= 0 || total > 10'000'000) throw DataError(where() + ": implausible atom count " + std::to_string(total));
-        const bool cartesian = !mode.empty() && (mode[0] == 'C' || mode[0] == 'c' || mode[0] == 'K' || mode[0] == 'k');
+        if (total <= 0 || total > 10'000'000)
+            throw DataError(where() + ": implausible atom count " + std::to_string(total));
+        const bool cartesian =
+            !mode.empty() && (mode[0] == 'C' || mode[0] == 'c' || mode[0] == 'K' || mode[0] == 'k');
 
         // Scale: positive multiplies, negative is the target volume.
         Structure s;
@@ -92,7 +100,8 @@ public:
         {
             Structure probe;
             probe.lattice = lattice;
-            if (!(probe.volume() > 1e-8) || scale == 0) throw DataError("lattice has zero volume or the scale is 0");
+            if (!(probe.volume() > 1e-8) || scale == 0)
+                throw DataError("lattice has zero volume or the scale is 0");
             if (scale < 0) factor = std::cbrt(-scale / probe.volume());
         }
         for (auto& row : lattice) {
@@ -108,7 +117,8 @@ public:
                 for (std::size_t k = 0; k < 3; ++k) p[k] = parse_double(w[k], where());
                 if (cartesian) {
                     Vec3 c{p[0] * factor, p[1] * factor, p[2] * factor};
-                    for (std::size_t k = 0; k < 3; ++k) p[k] = c[0] * inv[0][k] + c[1] * inv[1][k] + c[2] * inv[2][k];
+                    for (std::size_t k = 0; k < 3; ++k)
+                        p[k] = c[0] * inv[0][k] + c[1] * inv[1][k] + c[2] * inv[2][k];
                 }
                 s.sites.push_back(Site{{{species[t], 1.0}}, p});
             }
@@ -151,11 +161,14 @@ private:
                     std::size_t k = 0;
                     while (k < w.size()) {
                         std::size_t e = k + 1;
-                        while (e < w.size() && std::islower(static_cast<unsigned char>(w[e])) != 0) ++e;
+                        while (e < w.size() && std::islower(static_cast<unsigned char>(w[e])) != 0)
+                            ++e;
                         const int z = atomic_number(w.substr(k, e - k));
                         if (z == 0) break;
                         species.push_back(z);
-                        while (e < w.size() && (std::isdigit(static_cast<unsigned char>(w[e])) != 0 || w[e] == '.')) ++e;
+                        while (e < w.size() &&
+                               (std::isdigit(static_cast<unsigned char>(w[e])) != 0 || w[e] == '.'))
+                            ++e;
                         k = e;
                     }
                     break;
@@ -167,8 +180,9 @@ private:
             species.push_back(z);
         }
         if (species.size() != counts.size()) {
-            throw DataError("VASP 4 POSCAR without species: no species line, no symbols after "
-                            "the coordinates, and the comment line does not name the elements");
+            throw DataError(
+                "VASP 4 POSCAR without species: no species line, no symbols after "
+                "the coordinates, and the comment line does not name the elements");
         }
         return species;
     }

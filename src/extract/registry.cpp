@@ -39,7 +39,8 @@ void ExtractorRegistry::add(std::unique_ptr<Extractor> extractor) {
 
 std::string decompress(const std::string& name, std::string_view bytes, std::size_t max_bytes) {
     bool compressed = false;
-    for (const char* z : {".gz", ".bz2", ".xz", ".lzma"}) compressed = compressed || ends_with_nocase(name, z);
+    for (const char* z : {".gz", ".bz2", ".xz", ".lzma"})
+        compressed = compressed || ends_with_nocase(name, z);
     if (!compressed) return std::string(bytes);
     archive* a = archive_read_new();
     archive_read_support_filter_all(a);
@@ -82,7 +83,8 @@ std::vector<nlohmann::json> extract_file(const std::string& name, const std::str
         const std::string content = decompress(name, bytes, limits.max_decompressed_bytes);
         records = extractor->extract(FileInput{name, content});
     } catch (const std::exception& e) {
-        return {{{"kiln", {{"format", format}, {"error", escape_invalid_utf8(format + ": " + e.what())}}}}};
+        return {{{"kiln",
+                  {{"format", format}, {"error", escape_invalid_utf8(format + ": " + e.what())}}}}};
     }
     if (records.empty()) records.push_back(nlohmann::json::object());
     for (auto& r : records) r["kiln"]["format"] = format;

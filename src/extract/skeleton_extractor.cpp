@@ -61,7 +61,8 @@ double parse_double(std::string_view word, const std::string& what) {
     if (!word.empty() && word.front() == '+') ++begin;
     const auto [ptr, ec] = std::from_chars(begin, word.data() + word.size(), v);
     if (ec != std::errc() || ptr != word.data() + word.size() || !std::isfinite(v)) {
-        throw DataError(what + ": '" + std::string(word.substr(0, 40)) + "' is not a finite number");
+        throw DataError(what + ": '" + std::string(word.substr(0, 40)) +
+                        "' is not a finite number");
     }
     return v;
 }

@@ -51,7 +51,8 @@ int Structure::space_group_number(double symprec) const {
     // spglib wants the lattice vectors as columns.
     double lat[3][3];
     for (int i = 0; i < 3; ++i) {
-        for (int j = 0; j < 3; ++j) lat[i][j] = (*lattice)[static_cast<std::size_t>(j)][static_cast<std::size_t>(i)];
+        for (int j = 0; j < 3; ++j)
+            lat[i][j] = (*lattice)[static_cast<std::size_t>(j)][static_cast<std::size_t>(i)];
     }
     std::vector<double> pos(3 * sites.size());
     std::vector<int> types(sites.size());
@@ -67,9 +68,9 @@ int Structure::space_group_number(double symprec) const {
     // number is needed: spgat_get_international skips the dataset's Wyckoff positions and
     // standardised cell.
     char symbol[11] = {};
-    const int number = spgat_get_international(symbol, lat, reinterpret_cast<double(*)[3]>(pos.data()),
-                                               types.data(), static_cast<int>(sites.size()),
-                                               symprec, 5.0);
+    const int number =
+        spgat_get_international(symbol, lat, reinterpret_cast<double(*)[3]>(pos.data()),
+                                types.data(), static_cast<int>(sites.size()), symprec, 5.0);
     return number > 0 ? number : 0;
 }
 
@@ -78,7 +79,8 @@ void Structure::validate(const std::string& what) const {
     if (lattice) {
         for (const auto& row : *lattice) {
             for (const double x : row) {
-                if (!std::isfinite(x)) throw DataError(what + ": lattice has a NaN or infinite value");
+                if (!std::isfinite(x))
+                    throw DataError(what + ": lattice has a NaN or infinite value");
             }
         }
         const double v = signed_volume(*lattice);

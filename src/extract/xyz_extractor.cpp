@@ -15,11 +15,13 @@ std::optional<Lattice> extended_lattice(std::string_view comment) {
     if (key == std::string_view::npos) return std::nullopt;
     const auto start = key + 9;
     const auto end = comment.find('"', start);
-    if (end == std::string_view::npos) throw DataError("extended XYZ: unterminated Lattice=\"...\"");
+    if (end == std::string_view::npos)
+        throw DataError("extended XYZ: unterminated Lattice=\"...\"");
     const auto w = split_words(comment.substr(start, end - start));
     if (w.size() != 9) throw DataError("extended XYZ: Lattice needs 9 numbers");
     Lattice l{};
-    for (std::size_t i = 0; i < 9; ++i) l[i / 3][i % 3] = parse_double(w[i], "extended XYZ Lattice");
+    for (std::size_t i = 0; i < 9; ++i)
+        l[i / 3][i % 3] = parse_double(w[i], "extended XYZ Lattice");
     return l;
 }
 
@@ -39,30 +41,40 @@ public:
                 continue;
             }
             // Text after the last frame (some programs append a trailer) ends the frames.
-            if (frames > 0 && (head.size() != 1 || head[0].find_first_not_of("0123456789") != std::string_view::npos)) break;
-            const double n_d = parse_double(head[0], "line " + std::to_string(i + 1) + " (atom count)");
+            if (frames > 0 && (head.size() != 1 ||
+                               head[0].find_first_not_of("0123456789") != std::string_view::npos))
+                break;
+            const double n_d =
+                parse_double(head[0], "line " + std::to_string(i + 1) + " (atom count)");
             if (n_d < 1 || n_d > 1e7 || n_d != std::floor(n_d)) {
                 throw DataError("line " + std::to_string(i + 1) + ": implausible atom count");
             }
             const auto n = static_cast<std::size_t>(n_d);
-            if (i + 1 + n >= lines.size() + 1) throw DataError("frame " + std::to_string(frames + 1) + " is truncated");
+            if (i + 1 + n >= lines.size() + 1)
+                throw DataError("frame " + std::to_string(frames + 1) + " is truncated");
             Structure s;
-            const std::string_view comment = i + 1 < lines.size() ? lines[i + 1] : std::string_view();
+            const std::string_view comment =
+                i + 1 < lines.size() ? lines[i + 1] : std::string_view();
             s.lattice = extended_lattice(comment);
             for (std::size_t k = 0; k < n; ++k) {
                 const std::size_t ln = i + 2 + k;
-                if (ln >= lines.size()) throw DataError("frame " + std::to_string(frames + 1) + " is truncated");
+                if (ln >= lines.size())
+                    throw DataError("frame " + std::to_string(frames + 1) + " is truncated");
                 const auto w = split_words(lines[ln]);
-                if (w.size() < 4) throw DataError("line " + std::to_string(ln + 1) + ": expected 'element x y z'");
+                if (w.size() < 4)
+                    throw DataError("line " + std::to_string(ln + 1) +
+                                    ": expected 'element x y z'");
                 int z = atomic_number(w[0]);
                 if (z == 0 && std::isdigit(static_cast<unsigned char>(w[0][0])) != 0) {
                     z = static_cast<int>(parse_double(w[0], "atomic number"));
                 }
                 if (z < 1 || z > kMaxAtomicNumber) {
-                    throw DataError("line " + std::to_string(ln + 1) + ": unknown element '" + std::string(w[0]) + "'");
+                    throw DataError("line " + std::to_string(ln + 1) + ": unknown element '" +
+                                    std::string(w[0]) + "'");
                 }
                 Vec3 p{};
-                for (std::size_t c = 0; c < 3; ++c) p[c] = parse_double(w[c + 1], "line " + std::to_string(ln + 1));
+                for (std::size_t c = 0; c < 3; ++c)
+                    p[c] = parse_double(w[c + 1], "line " + std::to_string(ln + 1));
                 s.sites.push_back(Site{{{z, 1.0}}, p});
             }
             if (s.lattice) to_fractional(s);
@@ -93,7 +105,8 @@ private:
                 t[k] = c;
                 f[k] = (t[0][0] * (t[1][1] * t[2][2] - t[1][2] * t[2][1]) -
                         t[0][1] * (t[1][0] * t[2][2] - t[1][2] * t[2][0]) +
-                        t[0][2] * (t[1][0] * t[2][1] - t[1][1] * t[2][0])) / det;
+                        t[0][2] * (t[1][0] * t[2][1] - t[1][1] * t[2][0])) /
+                       det;
             }
             site.position = f;
         }

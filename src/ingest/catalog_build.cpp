@@ -44,10 +44,10 @@ nlohmann::json datacite_block(const DatasetMetadata& m) {
             trim(a.substr(comma + 1)).empty()) {
             throw UsageError("--author '" + a + "': expected \"Family, Given\"");
         }
-        nlohmann::json c = {{"creatorName", trim(a.substr(0, comma)) + ", " +
-                                                trim(a.substr(comma + 1))},
-                            {"familyName", trim(a.substr(0, comma))},
-                            {"givenName", trim(a.substr(comma + 1))}};
+        nlohmann::json c = {
+            {"creatorName", trim(a.substr(0, comma)) + ", " + trim(a.substr(comma + 1))},
+            {"familyName", trim(a.substr(0, comma))},
+            {"givenName", trim(a.substr(comma + 1))}};
         nlohmann::json affs = nlohmann::json::array();
         if (m.affiliations.size() == m.authors.size()) {
             affs.push_back(m.affiliations[i]);
@@ -59,7 +59,8 @@ nlohmann::json datacite_block(const DatasetMetadata& m) {
     }
     dc["creators"] = creators;
     dc["publisher"] = m.publisher;
-    dc["publicationYear"] = m.publication_year.empty() ? utc_now().substr(0, 4) : m.publication_year;
+    dc["publicationYear"] =
+        m.publication_year.empty() ? utc_now().substr(0, 4) : m.publication_year;
     dc["resourceType"] = {{"resourceTypeGeneral", "Dataset"}, {"resourceType", "Dataset"}};
     if (!m.description.empty()) {
         dc["descriptions"] =

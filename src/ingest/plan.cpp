@@ -1,8 +1,8 @@
+#include "kiln/tasks/plan.hpp"
 #include "kiln/core/error.hpp"
 #include "kiln/core/hash.hpp"
 #include "kiln/core/wire.hpp"
 #include "kiln/ingest/ingest.hpp"
-#include "kiln/tasks/plan.hpp"
 
 namespace kiln::ingest {
 nlohmann::json IngestOptions::to_json() const {
@@ -43,8 +43,9 @@ IngestPlan plan_ingest(std::vector<InputFile> files, const IngestOptions& option
     for (std::size_t u = 0; u < ranges.size(); ++u) {
         UnitSpec spec;
         spec.shard_id = u;
-        spec.files.assign(std::make_move_iterator(files.begin() + static_cast<long>(ranges[u].begin)),
-                          std::make_move_iterator(files.begin() + static_cast<long>(ranges[u].end)));
+        spec.files.assign(
+            std::make_move_iterator(files.begin() + static_cast<long>(ranges[u].begin)),
+            std::make_move_iterator(files.begin() + static_cast<long>(ranges[u].end)));
         plan.units.push_back(std::move(spec));
     }
     return plan;

@@ -62,7 +62,7 @@ std::string base_name(std::string_view path) {
 
 // What a worker thread prepares for one input file before the writer takes it.
 struct Prepared {
-    bool whole = false;       // `bytes` holds the complete content
+    bool whole = false;  // `bytes` holds the complete content
     std::string bytes;
     Hash128 checksum;
     extract::MagicResult magic;
@@ -97,7 +97,7 @@ Prepared prepare(const InputFile& f, const IngestOptions& options) {
     try {
         Fd fd(::open(f.source_path.c_str(), O_RDONLY | O_CLOEXEC));
         if (fd.get() < 0) throw IoError(errno_message("cannot open"));
-        struct stat st{};
+        struct stat st {};
         if (::fstat(fd.get(), &st) != 0) throw IoError(errno_message("cannot stat"));
         const auto size = static_cast<std::uint64_t>(st.st_size);
         if (size > kWholeFileBytes) return p;  // streamed by the writer
@@ -133,7 +133,7 @@ class UnitWriter {
         std::string error;
         std::string archive;  // the archive's record path, for members
         std::string part_of;  // for a file's second and later records: the file's path
-        nlohmann::json blocks = nlohmann::json::object();     // extracted MDF blocks
+        nlohmann::json blocks = nlohmann::json::object();      // extracted MDF blocks
         nlohmann::json extra_kiln = nlohmann::json::object();  // extractor's kiln fields
     };
 
@@ -160,7 +160,8 @@ public:
             row.offset = p.stream_offset;
         }
         if (p.format.empty()) {  // streamed or unreadable: identified here
-            row.format = extract::detect_format(f.record_path, row.magic.mime_type, head_of(p.bytes));
+            row.format =
+                extract::detect_format(f.record_path, row.magic.mime_type, head_of(p.bytes));
         } else {
             row.format = p.format;
         }
@@ -236,21 +237,15 @@ public:
         }
         const std::uint64_t packed_bytes = writer_.blob_size();
         const Hash128 checksum = writer_.commit(options_.fsync);
-        return {{"shard", unit_.shard_id},
-                {"file", store::Layout::shard_relative(unit_.shard_id)},
-                {"records", rows_.size()},
-                {"files", unit_.files.size()},
-                {"bytes", bytes},
-                {"packed_bytes", packed_bytes},
-                {"errors", errors},
-                {"checksum", checksum.hex()},
-                {"formats", formats},
-                {"mime_types", mimes},
+        return {{"shard", unit_.shard_id}, {"file", store::Layout::shard_relative(unit_.shard_id)},
+                {"records", rows_.size()}, {"files", unit_.files.size()},
+                {"bytes", bytes},          {"packed_bytes", packed_bytes},
+                {"errors", errors},        {"checksum", checksum.hex()},
+                {"formats", formats},      {"mime_types", mimes},
                 {"error_samples", samples}};
     }
 
 private:
-
     // The MDF-style record as JSON text. Written directly (not through nlohmann::json):
     // with many small files this is a hot path. Keys are in sorted order, as nlohmann
     // would write them, so the text is the same either way.
@@ -319,7 +314,8 @@ private:
                 const std::size_t n = read_some(fd.get(), block.data(), block.size(), "file");
                 if (n == 0) break;
                 if (total == 0) {
-                    p.magic = extract::MagicProbe::for_this_thread(options_.magic).probe(block.data(), n);
+                    p.magic =
+                        extract::MagicProbe::for_this_thread(options_.magic).probe(block.data(), n);
                     p.bytes.assign(block.data(), std::min<std::size_t>(n, 4096));
                 }
                 hasher.update(block.data(), n);
@@ -338,9 +334,9 @@ private:
 
     void expand_archive(const InputFile& f, std::size_t archive_row) {
         const std::string archive_path = rows_[archive_row].path;
-        const double ratio_cap = options_.archive_max_ratio *
-                                 static_cast<double>(std::max<std::uint64_t>(
-                                     rows_[archive_row].size, 1));
+        const double ratio_cap =
+            options_.archive_max_ratio *
+            static_cast<double>(std::max<std::uint64_t>(rows_[archive_row].size, 1));
         const std::uint64_t limit = std::min<std::uint64_t>(
             options_.archive_max_bytes,
             std::max<std::uint64_t>(static_cast<std::uint64_t>(ratio_cap), 1 << 20));
@@ -381,8 +377,8 @@ private:
                         expanded += n;
                         if (expanded > limit) {
                             throw DataError("expansion passed " + std::to_string(limit) +
-                                            " bytes (--archive-max-ratio " +
-                                            format_ratio() + ", --archive-max-bytes); " +
+                                            " bytes (--archive-max-ratio " + format_ratio() +
+                                            ", --archive-max-bytes); " +
                                             "possible archive bomb, expansion stopped");
                         }
                         if (head.size() < extract::MagicProbe::kHeadBytes) {
@@ -401,7 +397,8 @@ private:
                 row.checksum = hasher.digest();
                 row.offset = start;
                 row.packed = options_.pack && row.error.empty();
-                row.magic = extract::MagicProbe::for_this_thread(options_.magic).probe(head.data(), head.size());
+                row.magic = extract::MagicProbe::for_this_thread(options_.magic)
+                                .probe(head.data(), head.size());
                 row.format = extract::detect_format(row.path, row.magic.mime_type, head);
                 if (row.error.empty() && row.size == 0) row.error = "empty file";
                 std::vector<nlohmann::json> extracted;

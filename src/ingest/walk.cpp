@@ -63,7 +63,7 @@ public:
     }
 
     void visit(const std::string& path, const std::string& record_raw) {
-        struct stat st{};
+        struct stat st {};
         if (::lstat(path.c_str(), &st) != 0) {
             add_error(path, record_raw, errno_message("cannot stat"));
             return;
@@ -125,7 +125,7 @@ std::vector<InputFile> walk_inputs(const std::vector<std::string>& inputs,
     std::vector<InputFile> out;
     std::map<std::string, std::string> names;  // input name -> input path
     for (const auto& input : inputs) {
-        struct stat st{};
+        struct stat st {};
         if (::stat(input.c_str(), &st) != 0) {
             throw NoInputError(errno_message("input '" + input + "'"));
         }
@@ -140,9 +140,8 @@ std::vector<InputFile> walk_inputs(const std::vector<std::string>& inputs,
         Walker walker(S_ISDIR(st.st_mode) ? root : real_path(root + "/.."), options, out);
         walker.visit(root, name);
     }
-    std::sort(out.begin(), out.end(), [](const InputFile& a, const InputFile& b) {
-        return a.record_path < b.record_path;
-    });
+    std::sort(out.begin(), out.end(),
+              [](const InputFile& a, const InputFile& b) { return a.record_path < b.record_path; });
     return out;
 }
 

@@ -99,13 +99,12 @@ void Comm::barrier() const {
     impl_->check(MPI_Barrier(impl_->comm), "MPI_Barrier");
 }
 
-#define KILN_REDUCE(TYPE, NAME, MPITYPE, OP)                                              \
-    TYPE Comm::NAME(TYPE value) const {                                                   \
-        if (!is_mpi()) return value;                                                      \
-        TYPE out{};                                                                       \
-        impl_->check(MPI_Allreduce(&value, &out, 1, MPITYPE, OP, impl_->comm),            \
-                     "MPI_Allreduce");                                                    \
-        return out;                                                                       \
+#define KILN_REDUCE(TYPE, NAME, MPITYPE, OP)                                                     \
+    TYPE Comm::NAME(TYPE value) const {                                                          \
+        if (!is_mpi()) return value;                                                             \
+        TYPE out{};                                                                              \
+        impl_->check(MPI_Allreduce(&value, &out, 1, MPITYPE, OP, impl_->comm), "MPI_Allreduce"); \
+        return out;                                                                              \
     }
 KILN_REDUCE(std::int64_t, all_reduce_sum, MPI_INT64_T, MPI_SUM)
 KILN_REDUCE(std::int64_t, all_reduce_max, MPI_INT64_T, MPI_MAX)
@@ -152,14 +151,14 @@ std::vector<std::string> Comm::gather(std::string_view bytes, int root) const {
         }
         all.resize(static_cast<std::size_t>(total));
     }
-    impl_->check(MPI_Gatherv(bytes.data(), len, MPI_BYTE, all.data(), lens.data(),
-                             displs.data(), MPI_BYTE, root, impl_->comm),
+    impl_->check(MPI_Gatherv(bytes.data(), len, MPI_BYTE, all.data(), lens.data(), displs.data(),
+                             MPI_BYTE, root, impl_->comm),
                  "MPI_Gatherv");
     std::vector<std::string> out;
     if (rank() == root) {
         for (std::size_t i = 0; i < lens.size(); ++i) {
-            out.push_back(all.substr(static_cast<std::size_t>(displs[i]),
-                                     static_cast<std::size_t>(lens[i])));
+            out.push_back(
+                all.substr(static_cast<std::size_t>(displs[i]), static_cast<std::size_t>(lens[i])));
         }
     }
     return out;
@@ -172,9 +171,9 @@ void Comm::send(int dest, int tag, std::string_view bytes) const {
         impl_->local.push_back(Message{0, tag, std::string(bytes)});
         return;
     }
-    impl_->check(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag,
-                          impl_->comm),
-                 "MPI_Send");
+    impl_->check(
+        MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag, impl_->comm),
+        "MPI_Send");
 }
 
 std::optional<Message> Comm::try_recv(int source, int tag) const {

@@ -156,9 +156,9 @@ Handle open_group(hid_t loc, const std::string& name) {
 }
 
 Handle open_dataset(hid_t loc, const std::string& name) {
-    return {check_id(H5Dopen2(loc, name.c_str(), H5P_DEFAULT),
-                     "cannot open dataset '" + name + "'"),
-            H5Dclose};
+    return {
+        check_id(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset '" + name + "'"),
+        H5Dclose};
 }
 
 bool exists(hid_t loc, const std::string& name) {
@@ -216,8 +216,8 @@ void write_string(hid_t loc, const std::string& name, std::string_view value) {
     Handle space(check_id(H5Screate(H5S_SCALAR), "H5Screate"), H5Sclose);
     Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"), H5Pclose);
     check(H5Pset_obj_track_times(dcpl.id(), 0), "H5Pset_obj_track_times");
-    Handle ds(check_id(H5Dcreate2(loc, name.c_str(), type.id(), space.id(), H5P_DEFAULT,
-                                  dcpl.id(), H5P_DEFAULT),
+    Handle ds(check_id(H5Dcreate2(loc, name.c_str(), type.id(), space.id(), H5P_DEFAULT, dcpl.id(),
+                                  H5P_DEFAULT),
                        "cannot create dataset '" + name + "'"),
               H5Dclose);
     const std::string copy(value);
@@ -259,10 +259,10 @@ void set_attr(hid_t loc, const std::string& name, std::int64_t value) {
 void set_attr(hid_t loc, const std::string& name, std::string_view value) {
     Handle type = vlen_string_type();
     Handle space(check_id(H5Screate(H5S_SCALAR), "H5Screate"), H5Sclose);
-    Handle attr(check_id(H5Acreate2(loc, name.c_str(), type.id(), space.id(), H5P_DEFAULT,
-                                    H5P_DEFAULT),
-                         "cannot create attribute '" + name + "'"),
-                H5Aclose);
+    Handle attr(
+        check_id(H5Acreate2(loc, name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
+                 "cannot create attribute '" + name + "'"),
+        H5Aclose);
     const std::string copy(value);
     const char* ptr = copy.c_str();
     check(H5Awrite(attr.id(), type.id(), &ptr), "cannot write attribute '" + name + "'");
@@ -275,18 +275,18 @@ bool has_attr(hid_t loc, const std::string& name) {
 }
 
 std::int64_t get_attr_int(hid_t loc, const std::string& name) {
-    Handle attr(check_id(H5Aopen(loc, name.c_str(), H5P_DEFAULT),
-                         "cannot open attribute '" + name + "'"),
-                H5Aclose);
+    Handle attr(
+        check_id(H5Aopen(loc, name.c_str(), H5P_DEFAULT), "cannot open attribute '" + name + "'"),
+        H5Aclose);
     std::int64_t value = 0;
     check(H5Aread(attr.id(), H5T_NATIVE_INT64, &value), "cannot read attribute '" + name + "'");
     return value;
 }
 
 std::string get_attr_string(hid_t loc, const std::string& name) {
-    Handle attr(check_id(H5Aopen(loc, name.c_str(), H5P_DEFAULT),
-                         "cannot open attribute '" + name + "'"),
-                H5Aclose);
+    Handle attr(
+        check_id(H5Aopen(loc, name.c_str(), H5P_DEFAULT), "cannot open attribute '" + name + "'"),
+        H5Aclose);
     Handle type = vlen_string_type();
     char* ptr = nullptr;
     check(H5Aread(attr.id(), type.id(), &ptr), "cannot read attribute '" + name + "'");
@@ -354,8 +354,7 @@ void ByteAppender::write_at(const std::uint8_t* data, std::size_t size) {
     const hsize_t count[1] = {size};
     check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr),
           "H5Sselect_hyperslab");
-    Handle mem_space(check_id(H5Screate_simple(1, count, nullptr), "H5Screate_simple"),
-                     H5Sclose);
+    Handle mem_space(check_id(H5Screate_simple(1, count, nullptr), "H5Screate_simple"), H5Sclose);
     check(H5Dwrite(dataset_.id(), H5T_NATIVE_UINT8, mem_space.id(), file_space.id(), H5P_DEFAULT,
                    data),
           "cannot write dataset '" + name_ + "'");

@@ -96,9 +96,9 @@ private:
     Handle dataset_;
     std::string name_;
     std::size_t chunk_bytes_;
-    std::uint64_t size_ = 0;          // logical size
-    std::uint64_t written_ = 0;       // bytes written to the dataset
-    std::uint64_t extent_ = 0;        // current dataset extent
+    std::uint64_t size_ = 0;            // logical size
+    std::uint64_t written_ = 0;         // bytes written to the dataset
+    std::uint64_t extent_ = 0;          // current dataset extent
     std::vector<std::uint8_t> buffer_;  // bytes [written_, size_)
 };
 

@@ -142,9 +142,7 @@ ShardReader& ShardReader::operator=(ShardReader&&) noexcept = default;
 std::uint64_t ShardReader::shard_id() const {
     return static_cast<std::uint64_t>(h5::get_attr_int(impl_->file.id(), "shard_id"));
 }
-std::string ShardReader::source() const {
-    return h5::get_attr_string(impl_->file.id(), "source");
-}
+std::string ShardReader::source() const { return h5::get_attr_string(impl_->file.id(), "source"); }
 std::int64_t ShardReader::schema_version() const {
     return h5::get_attr_int(impl_->file.id(), "kiln_schema_version");
 }
@@ -164,9 +162,9 @@ std::vector<RecordRow> ShardReader::records() const {
     const auto errors = h5::read_strings(gid, "error");
     const auto metadata = h5::read_strings(gid, "metadata");
     const std::size_t n = ids.size();
-    for (const std::size_t m : {paths.size(), formats.size(), mimes.size(), sizes.size(),
-                                sums.size(), packed.size(), offsets.size(), errors.size(),
-                                metadata.size()}) {
+    for (const std::size_t m :
+         {paths.size(), formats.size(), mimes.size(), sizes.size(), sums.size(), packed.size(),
+          offsets.size(), errors.size(), metadata.size()}) {
         if (m != n) {
             throw DataError("'" + impl_->path + "': record columns have different lengths");
         }

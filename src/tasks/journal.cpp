@@ -12,8 +12,8 @@ namespace kiln::tasks {
 
 Journal::Journal(std::string path, const std::string& job, const std::string& plan)
     : path_(std::move(path)) {
-    const nlohmann::json header = {{"journal", "kiln"}, {"version", 1}, {"job", job},
-                                   {"plan", plan}};
+    const nlohmann::json header = {
+        {"journal", "kiln"}, {"version", 1}, {"job", job}, {"plan", plan}};
     if (!fs::is_file(path_)) {
         fs::append_line_durable(path_, header.dump());
         return;
@@ -24,7 +24,8 @@ Journal::Journal(std::string path, const std::string& job, const std::string& pl
     while (pos < text.size()) {
         const std::size_t nl = text.find('\n', pos);
         const bool last = nl == std::string::npos || nl + 1 == text.size();
-        const std::string line = text.substr(pos, (nl == std::string::npos ? text.size() : nl) - pos);
+        const std::string line =
+            text.substr(pos, (nl == std::string::npos ? text.size() : nl) - pos);
         const std::size_t line_start = pos;
         pos = nl == std::string::npos ? text.size() : nl + 1;
         ++line_no;
@@ -53,8 +54,8 @@ Journal::Journal(std::string path, const std::string& job, const std::string& pl
             if (j.value("plan", "") != plan) {
                 throw ConfigError(
                     "'" + path_ + "' records an interrupted " + job +
-                    " of different inputs or options (plan " + j.value("plan", "?") +
-                    ", now " + plan +
+                    " of different inputs or options (plan " + j.value("plan", "?") + ", now " +
+                    plan +
                     "); rerun with the original inputs and options to resume, or use a new "
                     "output directory");
             }

@@ -16,8 +16,8 @@ std::vector<ItemRange> plan_balanced(const std::vector<std::uint64_t>& sizes,
 
     long double total = 0;
     for (const auto s : sizes) total += static_cast<long double>(s);
-    const auto by_bytes = static_cast<std::uint64_t>(
-        std::ceil(total / static_cast<long double>(max_bytes)));
+    const auto by_bytes =
+        static_cast<std::uint64_t>(std::ceil(total / static_cast<long double>(max_bytes)));
     const std::uint64_t by_items = (n + max_items - 1) / max_items;
     const std::uint64_t target_units = std::max<std::uint64_t>({1, by_bytes, by_items});
     const long double target_bytes = total / static_cast<long double>(target_units);
@@ -34,9 +34,9 @@ std::vector<ItemRange> plan_balanced(const std::vector<std::uint64_t>& sizes,
         const bool past_share =
             total > 0 ? before + size / 2 > k * target_bytes
                       : static_cast<long double>(i) >= k * static_cast<long double>(target_items);
-        const bool full = current.count() > 0 &&
-                          (current_bytes + size > static_cast<long double>(max_bytes) ||
-                           current.count() >= max_items || past_share);
+        const bool full =
+            current.count() > 0 && (current_bytes + size > static_cast<long double>(max_bytes) ||
+                                    current.count() >= max_items || past_share);
         if (full) {
             units.push_back(current);
             current = ItemRange{i, i};

@@ -2,9 +2,9 @@
 
 #include <chrono>
 #include <deque>
-#include <set>
 #include <exception>
 #include <optional>
+#include <set>
 
 #include "kiln/core/log.hpp"
 #include "kiln/core/wire.hpp"
@@ -56,8 +56,8 @@ Result run_one(const WorkFn& work, std::uint64_t unit, int attempt, const std::s
         r.text = work(unit, attempt, payload);
     } catch (...) {
         r.status = Status::from_current_exception();
-        log::error("unit " + std::to_string(unit) + " failed (attempt " +
-                   std::to_string(attempt) + "): " + r.status.message);
+        log::error("unit " + std::to_string(unit) + " failed (attempt " + std::to_string(attempt) +
+                   "): " + r.status.message);
     }
     return r;
 }
@@ -96,8 +96,8 @@ struct ManagerLoop {
             scheduler.stop();
         }
         const auto now = Clock::now();
-        if (force || std::chrono::duration<double>(now - last_tick).count() >=
-                         options.tick_interval_s) {
+        if (force ||
+            std::chrono::duration<double>(now - last_tick).count() >= options.tick_interval_s) {
             last_tick = now;
             if (tick) tick();
         }
@@ -176,8 +176,8 @@ RunReport run_units(const mpi::Comm& comm, const std::vector<std::uint64_t>& uni
             }
             if (scheduler.finished()) break;
             loop.maybe_tick(false);
-            const auto m = comm.recv(mpi::Comm::kAnySource, mpi::Comm::kAnyTag,
-                                     options.tick_interval_s);
+            const auto m =
+                comm.recv(mpi::Comm::kAnySource, mpi::Comm::kAnyTag, options.tick_interval_s);
             if (!m) continue;
             if (m->tag == kRequest) {
                 asked.insert(m->source);

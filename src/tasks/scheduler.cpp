@@ -7,9 +7,9 @@
 
 namespace kiln::tasks {
 
-Scheduler::Scheduler(std::vector<std::uint64_t> units, std::vector<int> workers,
-                     int max_attempts)
-    : pending_(units.begin(), units.end()), workers_(std::move(workers)),
+Scheduler::Scheduler(std::vector<std::uint64_t> units, std::vector<int> workers, int max_attempts)
+    : pending_(units.begin(), units.end()),
+      workers_(std::move(workers)),
       max_attempts_(std::max(1, max_attempts)) {
     KILN_ASSERT(!workers_.empty(), "a scheduler needs at least one worker");
     for (const int w : workers_) credits_[w] = 0;

@@ -95,7 +95,8 @@ TEST(Archive, MemberRecordPaths) {
 
 TEST(Archive, TruncatedArchiveIsADataError) {
     test::TempDir dir;
-    write_archive(dir / "t.tar.gz", {{"big", std::string(200000, 'z'), AE_IFREG, ""}, {"second", "x", AE_IFREG, ""}});
+    write_archive(dir / "t.tar.gz",
+                  {{"big", std::string(200000, 'z'), AE_IFREG, ""}, {"second", "x", AE_IFREG, ""}});
     const std::string whole = [&] {
         std::ifstream in(dir / "t.tar.gz", std::ios::binary);
         return std::string(std::istreambuf_iterator<char>(in), {});

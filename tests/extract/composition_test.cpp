@@ -30,7 +30,9 @@ TEST(Formula, SimpleNestedHydratesCharges) {
     const auto k = parse_formula("K4[Fe(CN)6]");
     EXPECT_DOUBLE_EQ(amount(k, "C"), 6);
     EXPECT_DOUBLE_EQ(amount(k, "N"), 6);
-    const auto h = parse_formula("CuSO4\xC2\xB7" "5H2O");
+    const auto h = parse_formula(
+        "CuSO4\xC2\xB7"
+        "5H2O");
     EXPECT_DOUBLE_EQ(amount(h, "H"), 10);
     EXPECT_DOUBLE_EQ(amount(h, "O"), 9);
     EXPECT_DOUBLE_EQ(amount(parse_formula("CaSO4*2H2O"), "H"), 4);
@@ -53,10 +55,13 @@ TEST(Formula, ErrorsNamePositionAndProblem) {
     try {
         (void)parse_formula("Fe2Qz3");
     } catch (const DataError& e) {
-        EXPECT_NE(std::string(e.what()).find("unknown element 'Qz' at position 4"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("unknown element 'Qz' at position 4"),
+                  std::string::npos)
+            << e.what();
     }
     EXPECT_THROW((void)parse_formula(std::string(5000, 'H')), DataError);
-    EXPECT_THROW((void)parse_formula(std::string(100, '(') + "H" + std::string(100, ')')), DataError);
+    EXPECT_THROW((void)parse_formula(std::string(100, '(') + "H" + std::string(100, ')')),
+                 DataError);
 }
 
 TEST(Composition, ReducedHillAnonymous) {

@@ -75,9 +75,10 @@ Co1 Co 0 0 0 0.5
 TEST(CifExtractor, SeveralBlocksAndBadInput) {
     const std::string two = std::string(kNaCl) + "\n" + std::string(kNaCl).replace(5, 4, "NaCl2");
     EXPECT_EQ(run("cif", "two.cif", two).size(), 2U);
-    for (const std::string& bad : {std::string("garbage"), std::string("data_x\n_cell_length_a 1\n"),
-                                  std::string(kNaCl).substr(0, 100),
-                                  std::string(kNaCl).replace(std::string(kNaCl).find("5.64"), 4, "0.00")}) {
+    for (const std::string& bad :
+         {std::string("garbage"), std::string("data_x\n_cell_length_a 1\n"),
+          std::string(kNaCl).substr(0, 100),
+          std::string(kNaCl).replace(std::string(kNaCl).find("5.64"), 4, "0.00")}) {
         const auto r = run("cif", "bad.cif", bad);
         ASSERT_EQ(r.size(), 1U);
         EXPECT_TRUE(r[0]["kiln"].contains("error")) << bad;
@@ -85,8 +86,9 @@ TEST(CifExtractor, SeveralBlocksAndBadInput) {
 }
 
 TEST(PoscarExtractor, Vasp5CartesianAndNegativeScale) {
-    const std::string poscar = "Si2\n-40.0\n0 2.7 2.7\n2.7 0 2.7\n2.7 2.7 0\nSi\n2\nCartesian\n"
-                               "0 0 0\n1.35 1.35 1.35\n";
+    const std::string poscar =
+        "Si2\n-40.0\n0 2.7 2.7\n2.7 0 2.7\n2.7 2.7 0\nSi\n2\nCartesian\n"
+        "0 0 0\n1.35 1.35 1.35\n";
     const auto r = run("poscar", "POSCAR", poscar);
     ASSERT_FALSE(r[0]["kiln"].contains("error")) << r[0].dump();
     EXPECT_NEAR(r[0]["crystal_structure"]["volume"].get<double>(), 40.0, 1e-9);
@@ -94,27 +96,37 @@ TEST(PoscarExtractor, Vasp5CartesianAndNegativeScale) {
 }
 
 TEST(PoscarExtractor, Vasp4SpeciesAfterCoordinatesAndErrors) {
-    const std::string v4 = "comment\n1.0\n3 0 0\n0 3 0\n0 0 3\n1 1\nDirect\n0 0 0 Cs\n.5 .5 .5 Cl\n";
+    const std::string v4 =
+        "comment\n1.0\n3 0 0\n0 3 0\n0 0 3\n1 1\nDirect\n0 0 0 Cs\n.5 .5 .5 Cl\n";
     const auto r = run("poscar", "POSCAR", v4);
     ASSERT_FALSE(r[0]["kiln"].contains("error")) << r[0].dump();
     EXPECT_EQ(r[0]["material"]["composition"], "ClCs");
     EXPECT_EQ(r[0]["crystal_structure"]["space_group_number"], 221);
     const std::string nan = "x\n1.0\n3 0 0\n0 3 0\n0 0 3\nCs Cl\n1 1\nDirect\n0 0 nan\n.5 .5 .5\n";
-    EXPECT_NE(run("poscar", "POSCAR", nan)[0]["kiln"]["error"].get<std::string>().find("finite"), std::string::npos);
+    EXPECT_NE(run("poscar", "POSCAR", nan)[0]["kiln"]["error"].get<std::string>().find("finite"),
+              std::string::npos);
     const std::string flat = "x\n1.0\n3 0 0\n3 0 0\n0 0 3\nCs\n1\nDirect\n0 0 0\n";
-    EXPECT_NE(run("poscar", "POSCAR", flat)[0]["kiln"]["error"].get<std::string>().find("zero volume"), std::string::npos);
+    EXPECT_NE(
+        run("poscar", "POSCAR", flat)[0]["kiln"]["error"].get<std::string>().find("zero volume"),
+        std::string::npos);
     EXPECT_TRUE(run("poscar", "POSCAR", "x\n1.0\n3 0 0\n")[0]["kiln"].contains("error"));
-    EXPECT_TRUE(run("poscar", "POSCAR", "x\n1\n3 0 0\n0 3 0\n0 0 3\nQq\n1\nD\n0 0 0\n")[0]["kiln"].contains("error"));
+    EXPECT_TRUE(
+        run("poscar", "POSCAR", "x\n1\n3 0 0\n0 3 0\n0 0 3\nQq\n1\nD\n0 0 0\n")[0]["kiln"].contains(
+            "error"));
 }
 
 TEST(XyzExtractor, LastFrameExtendedLatticeCrlfBom) {
-    const std::string xyz = "\xEF\xBB\xBF" "2\r\nfirst\r\nH 0 0 0\r\nH 0 0 0.74\r\n3\r\nsecond\r\nO 0 0 0\r\nH 0 0.76 0.59\r\nH 0 -0.76 0.59\r\n";
+    const std::string xyz =
+        "\xEF\xBB\xBF"
+        "2\r\nfirst\r\nH 0 0 0\r\nH 0 0 0.74\r\n3\r\nsecond\r\nO 0 0 0\r\nH 0 0.76 0.59\r\nH 0 "
+        "-0.76 0.59\r\n";
     const auto r = run("xyz", "w.xyz", xyz);
     ASSERT_FALSE(r[0]["kiln"].contains("error")) << r[0].dump();
     EXPECT_EQ(r[0]["kiln"]["frames"], 2);
     EXPECT_EQ(r[0]["material"]["composition"], "H2O");
     EXPECT_FALSE(r[0].contains("crystal_structure"));
-    const std::string ext = "1\nLattice=\"3 0 0 0 3 0 0 0 3\" Properties=species:S:1:pos:R:3\nPo 0 0 0\n";
+    const std::string ext =
+        "1\nLattice=\"3 0 0 0 3 0 0 0 3\" Properties=species:S:1:pos:R:3\nPo 0 0 0\n";
     const auto e = run("xyz", "po.extxyz", ext);
     EXPECT_EQ(e[0]["crystal_structure"]["space_group_number"], 221);
     EXPECT_TRUE(run("xyz", "t.xyz", "5\nc\nH 0 0 0\n")[0]["kiln"].contains("error"));
@@ -127,7 +139,8 @@ TEST(JsonExtractor, PymatgenObjectsAndCustomFields) {
                 {"species": [{"element": "Cl", "occu": 1}], "abc": [0.5, 0.5, 0.5]}]})";
     const auto s = run("json", "s.json", structure);
     EXPECT_EQ(s[0]["crystal_structure"]["space_group_number"], 221);
-    const std::string entries = R"([{"@class": "ComputedEntry", "composition": {"Fe": 2, "O": 3}, "energy": -10.0},
+    const std::string entries =
+        R"([{"@class": "ComputedEntry", "composition": {"Fe": 2, "O": 3}, "energy": -10.0},
                                     {"@class": "ComputedEntry", "composition": {"Li": 1}, "energy": -2.0}])";
     const auto e = run("json", "e.json", entries);
     ASSERT_EQ(e.size(), 2U);
@@ -147,9 +160,9 @@ TEST(Registry, NamesSkeletonAndDecompression) {
     const auto skel = ExtractorRegistry::builtin().find("skeleton")->extract({"f", "a\nb\n"});
     EXPECT_EQ(skel[0]["skeleton"]["lines"], 2);
     // gzip of "hello\n" (from Python's gzip.compress with mtime 0)
-    const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcb, 0x48,
-                                0xcd, 0xc9, 0xc9, 0xe7, 0x02, 0x00, 0x20, 0x30, 0x3a, 0x36, 0x06, 0x00,
-                                0x00, 0x00};
+    const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
+                                0xff, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0xe7, 0x02, 0x00,
+                                0x20, 0x30, 0x3a, 0x36, 0x06, 0x00, 0x00, 0x00};
     const std::string bytes(reinterpret_cast<const char*>(gz), sizeof gz);
     EXPECT_EQ(decompress("x.gz", bytes, 100), "hello\n");
     EXPECT_THROW((void)decompress("x.gz", bytes.substr(0, 12), 100), DataError);

@@ -15,11 +15,12 @@ TEST(Magic, IdentifiesCommonContent) {
         EXPECT_EQ(p.probe(text.data(), text.size()).description, "ASCII text");
         const std::string json = "{\"a\": [1, 2, 3]}\n";
         EXPECT_EQ(p.probe(json.data(), json.size()).mime_type, "application/json");
-        const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0,
-                                    0, 0, 0, 0};
+        const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 3,
+                                    3,    0,    0,    0,    0, 0, 0, 0, 0, 0};
         EXPECT_EQ(p.probe(gz, sizeof gz).mime_type, "application/gzip");
-        const unsigned char png[] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13,
-                                     'I', 'H', 'D', 'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0};
+        const unsigned char png[] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0,
+                                     0,    13,  'I', 'H', 'D',  'R',  0,    0,    0, 1,
+                                     0,    0,   0,   1,   8,    2,    0,    0,    0};
         EXPECT_EQ(p.probe(png, sizeof png).mime_type, "image/png");
         EXPECT_EQ(p.probe("", 0).mime_type, "application/x-empty");
     }

@@ -23,7 +23,8 @@ TEST(IngestPlan, ShardsCoverEveryFileInOrder) {
     std::size_t next = 0;
     for (std::size_t u = 0; u < plan.units.size(); ++u) {
         EXPECT_EQ(plan.units[u].shard_id, u);
-        for (const auto& f : plan.units[u].files) EXPECT_EQ(f.record_path, "in/f" + std::to_string(next++));
+        for (const auto& f : plan.units[u].files)
+            EXPECT_EQ(f.record_path, "in/f" + std::to_string(next++));
     }
     EXPECT_EQ(next, 50U);
     EXPECT_GT(plan.units.size(), 5U);

@@ -13,8 +13,9 @@
 namespace kiln::ingest {
 namespace {
 
-void write_tar_gz(const std::string& path,
-                  const std::vector<std::tuple<std::string, std::string, int, std::string>>& entries) {
+void write_tar_gz(
+    const std::string& path,
+    const std::vector<std::tuple<std::string, std::string, int, std::string>>& entries) {
     archive* a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
     archive_write_add_filter_gzip(a);
@@ -43,13 +44,12 @@ struct Fixture {
         test::write_text(root + "/a/POSCAR", "Fe O\n1.0\n");
         test::write_text(root + "/a/big.bin", big);
         test::write_text(root + "/empty.txt", "");
-        write_tar_gz(root + "/runs.tar.gz",
-                     {{"./Fe/POSCAR", "Fe\n", AE_IFREG, ""},
-                      {"../evil", "x", AE_IFREG, ""},
-                      {"/etc/passwd", "x", AE_IFREG, ""},
-                      {"link", "", AE_IFLNK, "/etc/shadow"},
-                      {"zeros", std::string(5 << 20, '\0'), AE_IFREG, ""},
-                      {"after-bomb", "never read", AE_IFREG, ""}});
+        write_tar_gz(root + "/runs.tar.gz", {{"./Fe/POSCAR", "Fe\n", AE_IFREG, ""},
+                                             {"../evil", "x", AE_IFREG, ""},
+                                             {"/etc/passwd", "x", AE_IFREG, ""},
+                                             {"link", "", AE_IFLNK, "/etc/shadow"},
+                                             {"zeros", std::string(5 << 20, '\0'), AE_IFREG, ""},
+                                             {"after-bomb", "never read", AE_IFREG, ""}});
     }
 
     std::vector<store::RecordRow> ingest(int threads, Hash128* file_sum) {

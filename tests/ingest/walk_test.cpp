@@ -29,7 +29,10 @@ TEST(Walk, FilesLinksAndProblems) {
     ASSERT_EQ(::symlink("nowhere", (root + "/broken").c_str()), 0);
     ASSERT_EQ(::symlink("..", (root + "/sub/loop").c_str()), 0);
     ASSERT_EQ(::mkfifo((root + "/fifo").c_str(), 0600), 0);
-    test::write_text(root + "/bad\xff" "name", "x");
+    test::write_text(root +
+                         "/bad\xff"
+                         "name",
+                     "x");
 
     const auto files = walk_inputs({root}, {});
     const auto m = by_path(files);

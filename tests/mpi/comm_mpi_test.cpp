@@ -25,7 +25,8 @@ TEST(CommMpi, Collectives) {
     const auto all = comm.gather("r" + std::to_string(comm.rank()), 0);
     if (comm.rank() == 0) {
         ASSERT_EQ(static_cast<int>(all.size()), n);
-        for (int r = 0; r < n; ++r) EXPECT_EQ(all[static_cast<std::size_t>(r)], "r" + std::to_string(r));
+        for (int r = 0; r < n; ++r)
+            EXPECT_EQ(all[static_cast<std::size_t>(r)], "r" + std::to_string(r));
     } else {
         EXPECT_TRUE(all.empty());
     }

@@ -14,13 +14,13 @@ namespace kiln {
 /// Process exit codes (sysexits.h style). Stable: scripts and Slurm jobs depend on them.
 enum class ExitCode : int {
     kOk = 0,
-    kUsage = 64,        // bad command line or query
-    kDataError = 65,    // bad input data, failed verification, failed units
-    kNoInput = 66,      // an input file or directory does not exist
-    kInternal = 70,     // a bug in kiln
-    kIoError = 74,      // cannot read or write (full disk, permissions)
-    kStoppedEarly = 75, // stopped by a signal after committing; rerun to resume
-    kConfig = 78,       // bad configuration file or option value
+    kUsage = 64,         // bad command line or query
+    kDataError = 65,     // bad input data, failed verification, failed units
+    kNoInput = 66,       // an input file or directory does not exist
+    kInternal = 70,      // a bug in kiln
+    kIoError = 74,       // cannot read or write (full disk, permissions)
+    kStoppedEarly = 75,  // stopped by a signal after committing; rerun to resume
+    kConfig = 78,        // bad configuration file or option value
 };
 
 /// Base of every kiln exception. `code()` is the exit code the process ends with when the
@@ -83,11 +83,11 @@ namespace detail {
 
 /// Throws kiln::Error with `code` when `cond` is false; the message records the condition,
 /// file and line (for kInternal) or only the message (for user-facing codes).
-#define KILN_CHECK(cond, code, msg)                                                          \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            ::kiln::detail::throw_check_failure((code), #cond, __FILE__, __LINE__, (msg));   \
-        }                                                                                    \
+#define KILN_CHECK(cond, code, msg)                                                        \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            ::kiln::detail::throw_check_failure((code), #cond, __FILE__, __LINE__, (msg)); \
+        }                                                                                  \
     } while (false)
 
 /// Internal invariant: failing it is a bug in kiln (exit 70).

@@ -13,7 +13,7 @@ namespace kiln::extract {
 enum class MemberKind { kFile, kDirectory, kSymlink, kHardlink, kOther };
 
 struct ArchiveMember {
-    std::string name;         // as stored in the archive (arbitrary bytes)
+    std::string name;  // as stored in the archive (arbitrary bytes)
     MemberKind kind = MemberKind::kFile;
     std::int64_t size = -1;   // declared size, -1 when the archive does not say
     std::string link_target;  // for links

@@ -19,21 +19,21 @@ namespace kiln::ingest {
 
 /// Options that decide what ends up in the shards (all part of the plan digest).
 struct IngestOptions {
-    std::string source = "kiln";                             // mdf.source_name
-    std::uint64_t shard_bytes = std::uint64_t{256} << 20;    // bytes per shard (planned)
-    std::uint64_t shard_files = 4096;                        // files per shard
-    bool pack = true;                                        // store file bytes in /blob
-    bool expand_archives = true;                             // tar/zip members -> records
-    double archive_max_ratio = 200;                          // expanded / archive bytes
+    std::string source = "kiln";                               // mdf.source_name
+    std::uint64_t shard_bytes = std::uint64_t{256} << 20;      // bytes per shard (planned)
+    std::uint64_t shard_files = 4096;                          // files per shard
+    bool pack = true;                                          // store file bytes in /blob
+    bool expand_archives = true;                               // tar/zip members -> records
+    double archive_max_ratio = 200;                            // expanded / archive bytes
     std::uint64_t archive_max_bytes = std::uint64_t{8} << 30;  // expanded bytes per archive
     std::uint64_t archive_max_members = 1000000;
     bool follow_links = false;
     extract::MagicMode magic = extract::MagicMode::kFast;  // libmagic depth (see MagicMode)
-    bool extract = true;     // run the format's extractor (material, crystal_structure, ...)
-    double symprec = 0.01;   // spglib tolerance for space groups, Angstrom
+    bool extract = true;    // run the format's extractor (material, crystal_structure, ...)
+    double symprec = 0.01;  // spglib tolerance for space groups, Angstrom
     // Execution only (not in the digest): same output whatever their value.
-    int threads = 1;       // OpenMP threads per rank reading and identifying files
-    bool fsync = true;     // fsync shard files and directories at commit
+    int threads = 1;    // OpenMP threads per rank reading and identifying files
+    bool fsync = true;  // fsync shard files and directories at commit
 
     [[nodiscard]] nlohmann::json to_json() const;
 };

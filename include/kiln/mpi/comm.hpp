@@ -87,8 +87,7 @@ public:
     /// Sends `bytes` to rank `dest` with `tag` (>= 0). Returns when the buffer may be reused.
     void send(int dest, int tag, std::string_view bytes) const;
     /// Receives one message if one is waiting (from `source` with `tag`, or any), else nullopt.
-    [[nodiscard]] std::optional<Message> try_recv(int source = kAnySource,
-                                                  int tag = kAnyTag) const;
+    [[nodiscard]] std::optional<Message> try_recv(int source = kAnySource, int tag = kAnyTag) const;
     /// Blocks until a message arrives or `timeout_s` passes (negative: no timeout). Polls with
     /// backoff so an idle rank does not hold a core on oversubscribed nodes.
     [[nodiscard]] std::optional<Message> recv(int source = kAnySource, int tag = kAnyTag,

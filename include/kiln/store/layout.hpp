@@ -16,9 +16,9 @@ public:
     explicit Layout(std::string root);
 
     [[nodiscard]] const std::string& root() const noexcept { return root_; }
-    [[nodiscard]] std::string catalog() const;       // ROOT/catalog.h5
-    [[nodiscard]] std::string shards_dir() const;    // ROOT/shards
-    [[nodiscard]] std::string journal_dir() const;   // ROOT/journal
+    [[nodiscard]] std::string catalog() const;      // ROOT/catalog.h5
+    [[nodiscard]] std::string shards_dir() const;   // ROOT/shards
+    [[nodiscard]] std::string journal_dir() const;  // ROOT/journal
     /// ROOT/shards/shard-000042.h5
     [[nodiscard]] std::string shard(std::uint64_t shard_id) const;
     /// "shards/shard-000042.h5": the name the catalog stores (relative to ROOT).

@@ -19,16 +19,16 @@ class Comm;
 namespace kiln::tasks {
 
 struct RunOptions {
-    int units_in_flight = 2;   // credits per worker (>= 2 keeps workers busy)
-    int max_attempts = 2;      // a failed unit runs at most this often, on another worker
+    int units_in_flight = 2;  // credits per worker (>= 2 keeps workers busy)
+    int max_attempts = 2;     // a failed unit runs at most this often, on another worker
     double tick_interval_s = 0.5;
 };
 
 /// Called on rank 0 to build the payload sent with a unit.
 using PayloadFn = std::function<std::string(std::uint64_t unit)>;
 /// Called on a worker: runs the unit and returns its result text; throws on failure.
-using WorkFn = std::function<std::string(std::uint64_t unit, int attempt,
-                                         const std::string& payload)>;
+using WorkFn =
+    std::function<std::string(std::uint64_t unit, int attempt, const std::string& payload)>;
 /// Called on rank 0 when a unit succeeded, with the worker's result text (journal it here).
 using CommitFn = std::function<void(std::uint64_t unit, const std::string& result)>;
 /// Called on rank 0 about every tick_interval_s, and once at the end.
