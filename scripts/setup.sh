@@ -15,6 +15,7 @@ PACKAGES=(
   libmagic-dev libmagic-mgc            # MIME type and description of files
   libarchive-dev                       # tar / zip / gz members
   libgtest-dev libgmock-dev            # tests
+  clang libclang-rt-14-dev clang-format # libFuzzer harnesses, formatting check
   libbenchmark-dev                     # micro-benchmarks
   # references and data used by tests, demo and benchmarks
   python3 python3-h5py python3-numpy python3-xxhash

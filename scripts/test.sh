@@ -9,8 +9,12 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$(nproc)"
+scripts/lint.sh   # clang-format check
 ctest --preset ci "$@"
 # The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer (leaks included).
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$(nproc)"
 ctest --preset asan "$@"
+# libFuzzer harnesses (clang, ASan+UBSan): the corpus and crash regressions replayed, then 20 s
+# of fuzzing per harness. Longer runs: tests/fuzz/run.sh 3600.
+tests/fuzz/run.sh 20

@@ -100,9 +100,10 @@ SymOp parse_symop(const std::string& text, const std::string& what) {
         }
         if (i < text.size() && text[i] == '*') ++i;
         if (row >= 3) throw fail("more than three parts");
-        if (i < text.size() && std::strchr("xyzXYZ", text[i]) != nullptr) {
-            const auto axis =
-                static_cast<std::size_t>(std::tolower(static_cast<unsigned char>(text[i])) - 'x');
+        // (Not strchr: it would also match an embedded NUL byte.)
+        const int var = i < text.size() ? std::tolower(static_cast<unsigned char>(text[i])) : 0;
+        if (var == 'x' || var == 'y' || var == 'z') {
+            const auto axis = static_cast<std::size_t>(var - 'x');
             op.rot[row][axis] += sign * value;
             ++i;
         } else if (has_number) {

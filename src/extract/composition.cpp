@@ -13,8 +13,14 @@ namespace {
 
 constexpr int kMaxDepth = 32;
 constexpr double kWholeTolerance = 1e-3;
+constexpr double kMaxAmount = 1e9;  // no real formula has more; keeps integer maths exact
 
 std::string amount_text(double a) {
+    if (a > 1e15) {
+        char big[32];
+        std::snprintf(big, sizeof big, "%.6g", a);
+        return big;
+    }
     if (std::fabs(a - std::round(a)) < 1e-8) {
         const auto n = std::llround(a);
         return n == 1 ? std::string() : std::to_string(n);
@@ -71,7 +77,7 @@ private:
         }
         if (pos_ == start) return 1.0;
         const double v = std::stod(std::string(text_.substr(start, pos_ - start)));
-        if (!std::isfinite(v)) fail("amount out of range");
+        if (!std::isfinite(v) || v > kMaxAmount) fail("amount larger than 1e9");
         return v;
     }
 
@@ -177,7 +183,8 @@ Composition Composition::reduced() const {
     std::vector<long long> ints;
     for (const auto& [z, a] : amounts_) {
         const double r = std::round(a);
-        if (std::fabs(a - r) > kWholeTolerance || r < 1) return *this;
+        // Amounts past 1e15 (nested multipliers) are not reduced: they do not fit integers.
+        if (std::fabs(a - r) > kWholeTolerance || r < 1 || r > 1e15) return *this;
         ints.push_back(static_cast<long long>(r));
     }
     long long g = 0;
