@@ -23,6 +23,7 @@ PACKAGES=(
   python3-pymatgen python3-ase         # reference readers for the differential tests
   gemmi-dev tao-pegtl-dev libstb-dev   # CIF (gemmi is header-only; needs PEGTL and stb)
   libsymspg-dev                        # spglib: space groups
+  libpugixml-dev                       # XML: vasprun.xml
   time bc bsdextrautils                # /usr/bin/time (peak memory), bc and column for benchmarks
 )
 

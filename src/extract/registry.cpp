@@ -15,6 +15,7 @@ const ExtractorRegistry& ExtractorRegistry::builtin() {
         r.add(make_poscar_extractor());
         r.add(make_xyz_extractor());
         r.add(make_json_extractor());
+        r.add(make_vasprun_extractor());
         return r;
     }();
     return registry;

@@ -174,3 +174,52 @@ TEST(Registry, NamesSkeletonAndDecompression) {
 
 }  // namespace
 }  // namespace kiln::extract
+
+namespace kiln::extract {
+namespace {
+
+const char* kVasprun = R"(<?xml version="1.0" encoding="ISO-8859-1"?>
+<modeling>
+ <parameters>
+  <separator name="electronic">
+   <i type="string" name="GGA">PE</i>
+   <i name="ENCUT">    520.00000000</i>
+   <i type="int" name="NELM">    60</i>
+  </separator>
+  <separator name="ionic"><i type="int" name="NSW">     5</i></separator>
+ </parameters>
+ <atominfo>
+  <array name="atoms"><set><rc><c>Cs</c><c>1</c></rc><rc><c>Cl</c><c>2</c></rc></set></array>
+ </atominfo>
+ <calculation>
+  <scstep><energy><i name="e_fr_energy">-6.0</i><i name="e_0_energy">-6.0</i></energy></scstep>
+  <scstep><energy><i name="e_fr_energy">-7.0</i><i name="e_0_energy">-7.0</i></energy></scstep>
+  <energy><i name="e_fr_energy">-7.00000000</i><i name="e_0_energy">-7.00000000</i></energy>
+ </calculation>
+ <structure name="finalpos">
+  <crystal><varray name="basis"><v>4 0 0</v><v>0 4 0</v><v>0 0 4</v></varray></crystal>
+  <varray name="positions"><v>0 0 0</v><v>0.5 0.5 0.5</v></varray>
+ </structure>
+</modeling>
+)";
+
+TEST(VasprunExtractor, FinalStructureEnergyConvergence) {
+    const auto r = extract_file("vasprun.xml", "vasprun", kVasprun, ExtractLimits{});
+    ASSERT_FALSE(r[0]["kiln"].contains("error")) << r[0].dump();
+    EXPECT_EQ(r[0]["material"]["composition"], "ClCs");
+    EXPECT_EQ(r[0]["crystal_structure"]["space_group_number"], 221);
+    const auto& dft = r[0]["dft"];
+    EXPECT_DOUBLE_EQ(dft["energy"].get<double>(), -7.0);
+    EXPECT_DOUBLE_EQ(dft["energy_per_atom"].get<double>(), -3.5);
+    EXPECT_DOUBLE_EQ(dft["cutoff_energy"].get<double>(), 520.0);
+    EXPECT_EQ(dft["exchange_correlation_functional"], "PBE");
+    EXPECT_EQ(dft["converged"], true);  // 2 electronic steps < NELM, 1 ionic step < NSW
+    const std::string cut = std::string(kVasprun).substr(0, 400);
+    EXPECT_NE(extract_file("vasprun.xml", "vasprun", cut, ExtractLimits{})[0]["kiln"]["error"]
+                  .get<std::string>()
+                  .find("vasprun: not valid XML"),
+              std::string::npos);
+}
+
+}  // namespace
+}  // namespace kiln::extract

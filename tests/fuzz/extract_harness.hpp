@@ -15,6 +15,7 @@ inline int fuzz_extractor(const char* format, const char* name, const std::uint8
     const std::string_view bytes(reinterpret_cast<const char*>(data), size);
     const auto records = kiln::extract::extract_file(name, format, bytes, limits);
     if (records.empty()) __builtin_trap();  // the contract: at least one fragment
-    for (const auto& r : records) (void)r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    for (const auto& r : records)
+        (void)r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return 0;
 }

@@ -31,6 +31,11 @@ def compare(ref, got):
             problems.append(f"volume {v} vs {ref['volume']}")
         if ref.get("sg") is not None and block.get("space_group_number") != ref["sg"]:
             problems.append(f"space group {block.get('space_group_number')} vs {ref['sg']}")
+    dft = got.get("dft", {})
+    if "energy" in ref and abs(dft.get("energy", float("nan")) - ref["energy"]) > 1e-6 * max(1.0, abs(ref["energy"])):
+        problems.append(f"energy {dft.get('energy')} vs {ref['energy']}")
+    if "converged" in ref and dft.get("converged") != ref["converged"]:
+        problems.append(f"converged {dft.get('converged')} vs {ref['converged']}")
     return problems
 
 

@@ -14,7 +14,7 @@ import warnings
 warnings.filterwarnings("ignore")
 from pymatgen.core import Molecule, Structure  # noqa: E402
 from pymatgen.io.cif import CifParser  # noqa: E402
-from pymatgen.io.vasp import Poscar  # noqa: E402
+from pymatgen.io.vasp import Poscar, Vasprun  # noqa: E402
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer  # noqa: E402
 
 
@@ -32,12 +32,16 @@ def kind_of(name):
         return "xyz"
     if low.endswith(".json"):
         return "json"
+    if low.startswith("vasprun") and ".xml" in low:
+        return "vasprun"
     return None
 
 
 def describe(s):
     out = {"composition": {str(el): amt for el, amt in s.composition.element_composition.items()},
            "natoms": s.composition.num_atoms}
+    if hasattr(s, "kiln_extra"):
+        out.update(s.kiln_extra)
     if isinstance(s, Structure):
         out["volume"] = s.volume
         try:
@@ -66,6 +70,12 @@ def read(path, kind):
         if isinstance(d, dict) and d.get("@class") in ("Molecule", "IMolecule"):
             return [Molecule.from_dict(d)]
         raise ValueError("not a pymatgen Structure or Molecule")
+    if kind == "vasprun":
+        v = Vasprun(path, parse_dos=False, parse_eigen=False, parse_projected_eigen=False,
+                    parse_potcar_file=False)
+        s = v.final_structure
+        s.kiln_extra = {"energy": v.final_energy, "converged": v.converged}
+        return [s]
     raise ValueError(kind)
 
 
