@@ -106,7 +106,8 @@ public:
         }
         if (!doc.child("modeling")) throw DataError("no <modeling> root: not a vasprun.xml");
         const auto species = atom_species(doc);
-        pugi::xml_node final_structure = doc.select_node("/modeling/structure[@name='finalpos']").node();
+        pugi::xml_node final_structure =
+            doc.select_node("/modeling/structure[@name='finalpos']").node();
         if (!final_structure) {
             const auto all = doc.select_nodes("//structure");
             if (all.empty()) throw DataError("no <structure>");
@@ -117,7 +118,8 @@ public:
         nlohmann::json dft = nlohmann::json::object();
         const auto params = doc.child("modeling").child("parameters");
         dft["exchange_correlation_functional"] = functional(params);
-        if (const auto encut = find_i(params, "ENCUT")) dft["cutoff_energy"] = number(encut, "ENCUT");
+        if (const auto encut = find_i(params, "ENCUT"))
+            dft["cutoff_energy"] = number(encut, "ENCUT");
         const auto calcs = doc.child("modeling").children("calculation");
         std::size_t ionic_steps = 0;
         pugi::xml_node last;
@@ -143,7 +145,8 @@ public:
                     // VASP writes a wrong e_0_energy in some versions; pymatgen rebuilds it
                     // from the last electronic step, and so does kiln, to agree.
                     const double diff = number(sc_e0, "e_0_energy") - number(sc_efr, "e_fr_energy");
-                    const double fixed = std::round((diff + number(efr, "e_fr_energy")) * 1e8) / 1e8;
+                    const double fixed =
+                        std::round((diff + number(efr, "e_fr_energy")) * 1e8) / 1e8;
                     if (std::fabs(total - fixed) > 1e-7) total = fixed;
                 }
                 dft["energy"] = total;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "kiln/core/error.hpp"
+#include "kiln/core/fs.hpp"
 #include "kiln/core/hash.hpp"
 #include "kiln/core/text.hpp"
 #include "kiln/extract/archive_reader.hpp"
@@ -25,6 +26,9 @@ namespace {
 constexpr std::uint64_t kWholeFileBytes = std::uint64_t{8} << 20;
 constexpr std::size_t kBlockBytes = std::size_t{4} << 20;
 constexpr std::size_t kMaxErrorSamples = 5;
+// Larger files are packed but not given to an extractor (whole-file parsers need them in
+// memory).
+constexpr std::uint64_t kMaxExtractBytes = std::uint64_t{256} << 20;
 
 class Fd {
 public:
@@ -162,6 +166,18 @@ public:
         if (p.format.empty()) {  // streamed or unreadable: identified here
             row.format =
                 extract::detect_format(f.record_path, row.magic.mime_type, head_of(p.bytes));
+            if (options_.extract && row.error.empty() && row.size <= kMaxExtractBytes &&
+                extract::ExtractorRegistry::builtin().find(row.format) != nullptr) {
+                // A large file with an extractor (a vasprun.xml, say): read it whole once more.
+                try {
+                    extract::ExtractLimits limits;
+                    limits.symprec = options_.symprec;
+                    p.extracted = extract::extract_file(f.record_path, row.format,
+                                                        fs::read_file(f.source_path), limits);
+                } catch (const IoError& e) {
+                    row.error = e.what();
+                }
+            }
         } else {
             row.format = p.format;
         }
