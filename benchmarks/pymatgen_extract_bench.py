@@ -8,7 +8,7 @@ import warnings
 warnings.filterwarnings("ignore")
 from pymatgen.core import Molecule, Structure  # noqa: E402
 from pymatgen.io.cif import CifParser  # noqa: E402
-from pymatgen.io.vasp import Poscar  # noqa: E402
+from pymatgen.io.vasp import Poscar, Vasprun  # noqa: E402
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer  # noqa: E402
 
 kind, repeats, files = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
@@ -17,6 +17,8 @@ read = {
     "poscar": lambda f: Poscar.from_file(f, check_for_POTCAR=False).structure,
     "xyz": lambda f: Molecule.from_file(f),
     "json": lambda f: Structure.from_file(f),
+    "vasprun": lambda f: Vasprun(f, parse_dos=False, parse_eigen=False, parse_projected_eigen=False,
+                                 parse_potcar_file=False).final_structure,
 }[kind]
 t0 = time.perf_counter()
 for _ in range(repeats):
