@@ -12,6 +12,7 @@ pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(MAGIC REQUIRED IMPORTED_TARGET libmagic)
 pkg_check_modules(SPGLIB REQUIRED IMPORTED_TARGET spglib)
 pkg_check_modules(PUGIXML REQUIRED IMPORTED_TARGET pugixml)
+pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)  # stb_image (image headers)
 find_path(GEMMI_INCLUDE_DIR gemmi/cif.hpp REQUIRED)  # header-only (Debian gemmi-dev)
 
 # HDF5's FindHDF5 gives plain variables on some CMake versions; wrap them once in a target.

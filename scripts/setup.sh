@@ -20,7 +20,7 @@ PACKAGES=(
   # references and data used by tests, demo and benchmarks
   python3 python3-h5py python3-numpy python3-xxhash
   pymatgen-test-files                  # real materials files (CIF, VASP, XYZ, JSON, ...)
-  python3-pymatgen python3-ase         # reference readers for the differential tests
+  python3-pymatgen python3-ase python3-pil  # reference readers for the differential tests
   gemmi-dev tao-pegtl-dev libstb-dev   # CIF (gemmi is header-only; needs PEGTL and stb)
   libsymspg-dev                        # spglib: space groups
   libpugixml-dev                       # XML: vasprun.xml

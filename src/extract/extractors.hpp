@@ -16,6 +16,9 @@ std::unique_ptr<Extractor> make_poscar_extractor();
 std::unique_ptr<Extractor> make_xyz_extractor();
 std::unique_ptr<Extractor> make_json_extractor();
 std::unique_ptr<Extractor> make_vasprun_extractor();
+std::unique_ptr<Extractor> make_image_extractor();
+std::unique_ptr<Extractor> make_csv_extractor();
+std::unique_ptr<Extractor> make_tsv_extractor();
 
 /// Splits text into lines (handles \n and \r\n; strips a UTF-8 BOM).
 std::vector<std::string_view> split_lines(std::string_view text);

@@ -16,6 +16,9 @@ const ExtractorRegistry& ExtractorRegistry::builtin() {
         r.add(make_xyz_extractor());
         r.add(make_json_extractor());
         r.add(make_vasprun_extractor());
+        r.add(make_image_extractor());
+        r.add(make_csv_extractor());
+        r.add(make_tsv_extractor());
         return r;
     }();
     return registry;

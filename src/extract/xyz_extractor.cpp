@@ -66,7 +66,9 @@ public:
                                     ": expected 'element x y z'");
                 int z = atomic_number(w[0]);
                 if (z == 0 && std::isdigit(static_cast<unsigned char>(w[0][0])) != 0) {
-                    z = static_cast<int>(parse_double(w[0], "atomic number"));
+                    // An atomic number instead of a symbol; range-checked before the cast.
+                    const double given = parse_double(w[0], "atomic number");
+                    z = given >= 1 && given <= kMaxAtomicNumber ? static_cast<int>(given) : 0;
                 }
                 if (z < 1 || z > kMaxAtomicNumber) {
                     throw DataError("line " + std::to_string(ln + 1) + ": unknown element '" +

@@ -223,3 +223,46 @@ TEST(VasprunExtractor, FinalStructureEnergyConvergence) {
 
 }  // namespace
 }  // namespace kiln::extract
+
+namespace kiln::extract {
+namespace {
+
+TEST(CsvExtractor, RecordPerRowWithFormulaColumn) {
+    const std::string csv =
+        "Formula,energy,\"note, quoted\",ok\r\nFe2O3,-1.5,\"a "
+        "\"\"b\"\"\",true\nLiCoO2,-2,x,false\nXq,1,y,true\n";
+    const auto r = extract_file("t.csv", "csv", csv, ExtractLimits{});
+    ASSERT_EQ(r.size(), 3U);
+    EXPECT_EQ(r[0]["material"]["composition"], "Fe2O3");
+    EXPECT_DOUBLE_EQ(r[0]["custom"]["energy"].get<double>(), -1.5);
+    EXPECT_EQ(r[0]["custom"]["note, quoted"], "a \"b\"");
+    EXPECT_EQ(r[0]["custom"]["ok"], true);
+    EXPECT_EQ(r[1]["custom"]["energy"], -2);
+    EXPECT_NE(r[2]["kiln"]["error"].get<std::string>().find("unknown element"), std::string::npos);
+    const auto plain = extract_file("p.tsv", "tsv", "a\tb\n1\t2\n3\t4\n", ExtractLimits{});
+    EXPECT_EQ(plain[0]["custom"]["rows"], 2);
+    EXPECT_EQ(plain[0]["custom"]["columns"], (nlohmann::json{"a", "b"}));
+    EXPECT_TRUE(
+        extract_file("q.csv", "csv", "formula\n\"Fe2O3\n", ExtractLimits{})[0]["kiln"].contains(
+            "error"));
+}
+
+TEST(ImageExtractor, PngHeader) {
+    // A 3 x 2 RGBA PNG header (signature + IHDR) is enough for the dimensions.
+    const unsigned char png[] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0,    0,    0,
+                                 13,   'I', 'H', 'D', 'R',  0,    0,    0,    3,    0,    0,
+                                 0,    2,   8,   6,   0,    0,    0,    0x5a, 0x6b, 0x28, 0x4e};
+    const auto r =
+        extract_file("x.png", "image", std::string(reinterpret_cast<const char*>(png), sizeof png),
+                     ExtractLimits{});
+    ASSERT_FALSE(r[0]["kiln"].contains("error")) << r[0].dump();
+    EXPECT_EQ(r[0]["image"]["shape"], (nlohmann::json{2, 3, 4}));
+    EXPECT_EQ(r[0]["image"]["color_depth"], 32);
+    EXPECT_EQ(r[0]["image"]["format"], "png");
+    EXPECT_TRUE(
+        extract_file("y.png", "image", "\x89PNG garbage", ExtractLimits{})[0]["kiln"].contains(
+            "error"));
+}
+
+}  // namespace
+}  // namespace kiln::extract
