@@ -146,7 +146,11 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Extractor> make_csv_extractor() { return std::make_unique<CsvExtractor>("csv", ','); }
-std::unique_ptr<Extractor> make_tsv_extractor() { return std::make_unique<CsvExtractor>("tsv", '\t'); }
+std::unique_ptr<Extractor> make_csv_extractor() {
+    return std::make_unique<CsvExtractor>("csv", ',');
+}
+std::unique_ptr<Extractor> make_tsv_extractor() {
+    return std::make_unique<CsvExtractor>("tsv", '\t');
+}
 
 }  // namespace kiln::extract

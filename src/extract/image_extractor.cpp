@@ -28,7 +28,8 @@ public:
     [[nodiscard]] std::vector<nlohmann::json> extract(const FileInput& file) const override {
         const std::string format = image_format(file.bytes);
         if (format == "tiff") return {{{"image", {{"format", format}}}}};
-        if (file.bytes.size() > static_cast<std::size_t>(INT_MAX)) throw DataError("image larger than 2 GiB");
+        if (file.bytes.size() > static_cast<std::size_t>(INT_MAX))
+            throw DataError("image larger than 2 GiB");
         const auto* data = reinterpret_cast<const stbi_uc*>(file.bytes.data());
         const int len = static_cast<int>(file.bytes.size());
         int width = 0;

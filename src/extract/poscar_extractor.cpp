@@ -108,18 +108,14 @@ public:
             for (double& x : row) x *= factor;
         }
         s.lattice = lattice;
-        const Lattice inv = inverse(lattice);
         for (std::size_t t = 0; t < counts.size(); ++t) {
             for (long n = 0; n < counts[t]; ++n) {
                 const auto w = split_words(line("atom positions"));
                 if (w.size() < 3) throw DataError(where() + ": expected 3 coordinates");
                 Vec3 p{};
                 for (std::size_t k = 0; k < 3; ++k) p[k] = parse_double(w[k], where());
-                if (cartesian) {
-                    Vec3 c{p[0] * factor, p[1] * factor, p[2] * factor};
-                    for (std::size_t k = 0; k < 3; ++k)
-                        p[k] = c[0] * inv[0][k] + c[1] * inv[1][k] + c[2] * inv[2][k];
-                }
+                if (cartesian)
+                    p = to_fractional(lattice, {p[0] * factor, p[1] * factor, p[2] * factor});
                 s.sites.push_back(Site{{{species[t], 1.0}}, p});
             }
         }
@@ -185,24 +181,6 @@ private:
                 "the coordinates, and the comment line does not name the elements");
         }
         return species;
-    }
-
-    // Inverse of the row-vector lattice: fractional = cartesian * inv.
-    static Lattice inverse(const Lattice& m) {
-        const double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-                           m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-                           m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-        Lattice r{};
-        r[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / det;
-        r[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det;
-        r[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det;
-        r[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / det;
-        r[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det;
-        r[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det;
-        r[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / det;
-        r[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det;
-        r[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
-        return r;
     }
 };
 

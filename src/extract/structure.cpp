@@ -14,7 +14,7 @@ namespace {
 
 double dot(const Vec3& a, const Vec3& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
 
-double signed_volume(const Lattice& l) {
+double minor_det(const Lattice& l) {
     return l[0][0] * (l[1][1] * l[2][2] - l[1][2] * l[2][1]) -
            l[0][1] * (l[1][0] * l[2][2] - l[1][2] * l[2][0]) +
            l[0][2] * (l[1][0] * l[2][1] - l[1][1] * l[2][0]);
@@ -24,6 +24,21 @@ constexpr double kPi = 3.14159265358979323846;
 
 }  // namespace
 
+double determinant(const Lattice& lattice) { return minor_det(lattice); }
+
+Vec3 to_fractional(const Lattice& lattice, const Vec3& cartesian) {
+    const double det = determinant(lattice);
+    if (!(std::fabs(det) > 1e-8)) throw DataError("lattice has zero volume");
+    // Solve f * L = c (rows of L are the lattice vectors) by Cramer's rule.
+    Vec3 f{};
+    for (std::size_t k = 0; k < 3; ++k) {
+        Lattice t = lattice;
+        t[k] = cartesian;
+        f[k] = determinant(t) / det;
+    }
+    return f;
+}
+
 Composition Structure::composition() const {
     Composition c;
     for (const auto& site : sites) {
@@ -32,7 +47,7 @@ Composition Structure::composition() const {
     return c;
 }
 
-double Structure::volume() const { return lattice ? std::fabs(signed_volume(*lattice)) : 0.0; }
+double Structure::volume() const { return lattice ? std::fabs(determinant(*lattice)) : 0.0; }
 
 std::array<double, 6> Structure::cell_parameters() const {
     if (!lattice) return {};
@@ -83,7 +98,7 @@ void Structure::validate(const std::string& what) const {
                     throw DataError(what + ": lattice has a NaN or infinite value");
             }
         }
-        const double v = signed_volume(*lattice);
+        const double v = determinant(*lattice);
         if (!(std::fabs(v) > 1e-8)) {
             throw DataError(what + ": lattice has zero volume (" + std::to_string(v) + " A^3)");
         }

@@ -79,7 +79,9 @@ public:
                     p[c] = parse_double(w[c + 1], "line " + std::to_string(ln + 1));
                 s.sites.push_back(Site{{{z, 1.0}}, p});
             }
-            if (s.lattice) to_fractional(s);
+            if (s.lattice) {
+                for (auto& site : s.sites) site.position = to_fractional(*s.lattice, site.position);
+            }
             last = std::move(s);
             ++frames;
             i += 2 + n;
@@ -89,29 +91,6 @@ public:
         nlohmann::json r = structure_blocks(last);
         r["kiln"]["frames"] = frames;
         return {r};
-    }
-
-private:
-    static void to_fractional(Structure& s) {
-        const Lattice& m = *s.lattice;
-        const double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-                           m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-                           m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-        if (!(std::fabs(det) > 1e-8)) throw DataError("extended XYZ: lattice has zero volume");
-        for (auto& site : s.sites) {
-            const Vec3 c = site.position;
-            // Solve f * M = c by Cramer's rule.
-            Vec3 f{};
-            for (std::size_t k = 0; k < 3; ++k) {
-                Lattice t = m;
-                t[k] = c;
-                f[k] = (t[0][0] * (t[1][1] * t[2][2] - t[1][2] * t[2][1]) -
-                        t[0][1] * (t[1][0] * t[2][2] - t[1][2] * t[2][0]) +
-                        t[0][2] * (t[1][0] * t[2][1] - t[1][1] * t[2][0])) /
-                       det;
-            }
-            site.position = f;
-        }
     }
 };
 

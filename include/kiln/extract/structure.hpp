@@ -17,6 +17,12 @@ using Vec3 = std::array<double, 3>;
 /// Lattice vectors as rows, in Angstrom.
 using Lattice = std::array<Vec3, 3>;
 
+/// Determinant of the lattice (signed volume, cubic Angstrom).
+[[nodiscard]] double determinant(const Lattice& lattice);
+/// Fractional coordinates of a Cartesian position (Angstrom) in `lattice`. Throws DataError
+/// for a lattice with zero volume.
+[[nodiscard]] Vec3 to_fractional(const Lattice& lattice, const Vec3& cartesian);
+
 /// One site: its species (element Z with occupancy; several for a disordered site) and its
 /// position, fractional for crystals and Cartesian (Angstrom) for molecules.
 struct Site {
