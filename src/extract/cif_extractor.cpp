@@ -191,14 +191,15 @@ Structure block_structure(gemmi::cif::Block& block, const std::string& what,
     s.lattice = l;
     const auto ops = block_symops(block, st, what);
     for (const auto& site : st.sites) {
-        int z = site.element.atomic_number();
         // Crystallographers' names for water oxygen and hydrogen (pymatgen reads them too).
+        const std::string& t = site.type_symbol;
+        int z = site.element.atomic_number();
         if (site.element == gemmi::El::X) {
-            const std::string& t = site.type_symbol;
-            if (t == "Wat" || t == "wat" || t == "Ow" || t == "OW") z = 8;
-            if (t == "Hw" || t == "HW") z = 1;
+            z = (t == "Wat" || t == "wat" || t == "Ow" || t == "OW") ? 8
+                : (t == "Hw" || t == "HW")                           ? 1
+                                                                     : 0;
         }
-        if (z == 0 || (site.element == gemmi::El::X && z != 8 && z != 1)) {
+        if (z == 0) {
             // As pymatgen does, the site is left out; unlike pymatgen, the record says so.
             warnings.push_back(what + ": atom site '" + site.label + "' (type '" +
                                site.type_symbol + "') is not an element; left out");

@@ -43,6 +43,13 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kVaspPref
 
 }  // namespace
 
+std::string_view compression_suffix(std::string_view name) {
+    for (const std::string_view z : {".gz", ".bz2", ".xz", ".lzma"}) {
+        if (ends_with_nocase(name, z)) return name.substr(name.size() - z.size());
+    }
+    return {};
+}
+
 bool is_archive_name(std::string_view name) {
     for (const std::string_view s :
          {".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".zip"}) {
@@ -54,12 +61,7 @@ bool is_archive_name(std::string_view name) {
 std::string detect_format(std::string_view name, std::string_view mime, std::string_view head) {
     if (is_archive_name(name)) return "archive";
     std::string_view base = base_name(name);
-    for (const std::string_view z : {".gz", ".bz2", ".xz", ".lzma"}) {
-        if (ends_with_nocase(base, z)) {
-            base.remove_suffix(z.size());
-            break;
-        }
-    }
+    base.remove_suffix(compression_suffix(base).size());
     for (const auto& [prefix, format] : kVaspPrefixes) {
         if (starts_with(base, prefix)) return std::string(format);
     }

@@ -97,13 +97,11 @@ public:
         // Scale: positive multiplies, negative is the target volume.
         Structure s;
         double factor = scale;
-        {
-            Structure probe;
-            probe.lattice = lattice;
-            if (!(probe.volume() > 1e-8) || scale == 0)
-                throw DataError("lattice has zero volume or the scale is 0");
-            if (scale < 0) factor = std::cbrt(-scale / probe.volume());
+        const double volume = std::fabs(determinant(lattice));
+        if (!(volume > 1e-8) || scale == 0) {
+            throw DataError("lattice has zero volume or the scale is 0");
         }
+        if (scale < 0) factor = std::cbrt(-scale / volume);
         for (auto& row : lattice) {
             for (double& x : row) x *= factor;
         }
@@ -148,32 +146,24 @@ private:
             row += static_cast<std::size_t>(n);
         }
         if (ok) return species;
+        // The comment line: element symbols in written order, whether written as words
+        // ("Fe P O") or as one formula ("Fe4P4O16"); amounts between them are skipped.
         species.clear();
-        for (const auto w : split_words(comment)) {
-            try {
-                const Composition c = parse_formula(w);
-                if (c.amounts().size() != 1 && split_words(comment).size() == 1) {
-                    // One formula word: its elements in written order.
-                    std::size_t k = 0;
-                    while (k < w.size()) {
-                        std::size_t e = k + 1;
-                        while (e < w.size() && std::islower(static_cast<unsigned char>(w[e])) != 0)
-                            ++e;
-                        const int z = atomic_number(w.substr(k, e - k));
-                        if (z == 0) break;
-                        species.push_back(z);
-                        while (e < w.size() &&
-                               (std::isdigit(static_cast<unsigned char>(w[e])) != 0 || w[e] == '.'))
-                            ++e;
-                        k = e;
-                    }
-                    break;
-                }
-            } catch (const DataError&) {
+        std::size_t k = 0;
+        while (k < comment.size()) {
+            const auto c = static_cast<unsigned char>(comment[k]);
+            if (std::isdigit(c) != 0 || comment[k] == '.' || comment[k] == ' ' ||
+                comment[k] == '\t') {
+                ++k;
+                continue;
             }
-            const int z = species_z(w);
+            std::size_t e = k + 1;
+            while (e < comment.size() && std::islower(static_cast<unsigned char>(comment[e])) != 0)
+                ++e;
+            const int z = atomic_number(comment.substr(k, e - k));
             if (z == 0) break;
             species.push_back(z);
+            k = e;
         }
         if (species.size() != counts.size()) {
             throw DataError(

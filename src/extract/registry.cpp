@@ -4,6 +4,7 @@
 #include "kiln/core/error.hpp"
 #include "kiln/core/text.hpp"
 #include "kiln/extract/extractor.hpp"
+#include "kiln/extract/format.hpp"
 
 namespace kiln::extract {
 
@@ -42,10 +43,7 @@ void ExtractorRegistry::add(std::unique_ptr<Extractor> extractor) {
 }
 
 std::string decompress(const std::string& name, std::string_view bytes, std::size_t max_bytes) {
-    bool compressed = false;
-    for (const char* z : {".gz", ".bz2", ".xz", ".lzma"})
-        compressed = compressed || ends_with_nocase(name, z);
-    if (!compressed) return std::string(bytes);
+    if (compression_suffix(name).empty()) return std::string(bytes);
     archive* a = archive_read_new();
     archive_read_support_filter_all(a);
     archive_read_support_format_raw(a);

@@ -137,7 +137,8 @@ std::vector<InputFile> walk_inputs(const std::vector<std::string>& inputs,
                              "'; record paths start with the input name, so give them "
                              "different names (or one common parent directory)");
         }
-        Walker walker(S_ISDIR(st.st_mode) ? root : real_path(root + "/.."), options, out);
+        const std::string dir = S_ISDIR(st.st_mode) ? root : root.substr(0, root.find_last_of('/'));
+        Walker walker(dir.empty() ? std::string("/") : dir, options, out);
         walker.visit(root, name);
     }
     std::sort(out.begin(), out.end(),

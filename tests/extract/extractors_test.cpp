@@ -266,3 +266,26 @@ TEST(ImageExtractor, PngHeader) {
 
 }  // namespace
 }  // namespace kiln::extract
+
+namespace kiln::extract {
+namespace {
+
+// VASP 4 without symbols after the coordinates: the comment line names the species, as a
+// formula or as words.
+TEST(PoscarExtractor, Vasp4SpeciesFromTheCommentLine) {
+    for (const std::string comment : {"Cs1Cl1", "Cs Cl"}) {
+        const std::string v4 =
+            comment + "\n1.0\n3 0 0\n0 3 0\n0 0 3\n1 1\nDirect\n0 0 0\n.5 .5 .5\n";
+        const auto r = extract_file("POSCAR", "poscar", v4, ExtractLimits{});
+        ASSERT_FALSE(r[0]["kiln"].contains("error")) << comment << r[0].dump();
+        EXPECT_EQ(r[0]["material"]["composition"], "ClCs") << comment;
+    }
+    const std::string none = "relaxed\n1.0\n3 0 0\n0 3 0\n0 0 3\n1 1\nDirect\n0 0 0\n.5 .5 .5\n";
+    EXPECT_NE(extract_file("POSCAR", "poscar", none, ExtractLimits{})[0]["kiln"]["error"]
+                  .get<std::string>()
+                  .find("VASP 4 POSCAR without species"),
+              std::string::npos);
+}
+
+}  // namespace
+}  // namespace kiln::extract

@@ -15,6 +15,10 @@ namespace kiln::extract {
 [[nodiscard]] std::string detect_format(std::string_view name, std::string_view mime,
                                         std::string_view head);
 
+/// The compression suffix of a name (".gz", ".bz2", ".xz", ".lzma", any case), or "" when
+/// it has none.
+[[nodiscard]] std::string_view compression_suffix(std::string_view name);
+
 /// Whether the name says tar/zip archive (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2",
 /// ".tar.xz", ".txz", ".zip"): members of such files become records of their own.
 [[nodiscard]] bool is_archive_name(std::string_view name);
