@@ -140,16 +140,14 @@ Settings read_settings(const po::variables_map& vm) {
 // Collective: rank 0's status reaches every rank, so all ranks stop together with one exit
 // code. Returns true to go on; otherwise rank 0 throws (main reports it) and the others
 // return the code in `exit_code`.
+// Every rank shares rank 0's verdict. A failure is reported before the broadcast: once one
+// rank returns a nonzero code mpirun may kill the others, so nothing may be left to print.
 bool agree_to_continue(const mpi::Comm& comm, const Status& status, int& exit_code) {
-    std::string text = std::to_string(static_cast<int>(status.code)) + "\n" + status.message;
+    if (!status.ok()) log::error(status.message);
+    std::string text = std::to_string(static_cast<int>(status.code));
     comm.broadcast(text, 0);
-    const auto nl = text.find('\n');
-    const Status shared{static_cast<ExitCode>(std::atoi(text.substr(0, nl).c_str())),
-                        text.substr(nl + 1)};
-    exit_code = static_cast<int>(shared.code);
-    if (shared.ok()) return true;
-    if (comm.rank() == 0) throw Error(shared.message, shared.code);
-    return false;
+    exit_code = std::atoi(text.c_str());
+    return exit_code == 0;
 }
 
 void remove_leftovers(const std::string& dir) {
