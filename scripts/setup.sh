@@ -24,6 +24,7 @@ PACKAGES=(
   gemmi-dev tao-pegtl-dev libstb-dev   # CIF (gemmi is header-only; needs PEGTL and stb)
   libsymspg-dev                        # spglib: space groups
   libpugixml-dev                       # XML: vasprun.xml
+  libroaring-dev                       # CRoaring: compressed bitmaps for the search index
   time bc bsdextrautils                # /usr/bin/time (peak memory), bc and column for benchmarks
 )
 

@@ -13,6 +13,10 @@ int run_ingest(const Args& args);  // collective when started by an MPI launcher
 int run_describe(const Args& args);
 int run_verify(const Args& args);
 int run_extract(const Args& args);  // one JSON line per record of each file
+int run_search(const Args& args);   // collective when started by an MPI launcher
+int run_get(const Args& args);
+int run_fields(const Args& args);
+int run_index(const Args& args);
 /// `kiln --version`: version, git hash and build features.
 void print_version();
 

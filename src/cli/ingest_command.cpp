@@ -16,6 +16,7 @@
 #include "kiln/core/signals.hpp"
 #include "kiln/core/units.hpp"
 #include "kiln/core/version.hpp"
+#include "kiln/index/search.hpp"
 #include "kiln/ingest/ingest.hpp"
 #include "kiln/mpi/comm.hpp"
 #include "kiln/tasks/journal.hpp"
@@ -81,7 +82,10 @@ po::options_description describe_options() {
         "progress-interval", po::value<double>()->default_value(10),
         "seconds between progress lines")("max-attempts", po::value<int>()->default_value(2),
                                           "runs of a failing unit before it fails")(
-        "summary", po::value<std::string>(), "also write the JSON summary to this file");
+        "summary", po::value<std::string>(), "also write the JSON summary to this file")(
+        "no-index", po::bool_switch(), "do not build the search index (`kiln index` can later)")(
+        "keyword-field", po::value<std::vector<std::string>>()->composing(),
+        "also index this field's exact values (repeatable; 'custom.*' for a prefix)");
     return o;
 }
 
@@ -123,6 +127,10 @@ Settings read_settings(const po::variables_map& vm) {
     if (!(o.symprec > 0)) throw ConfigError("--symprec must be > 0");
     o.fsync = !vm["no-fsync"].as<bool>();
     o.threads = get_or(vm, "threads", default_threads());
+    o.index = !vm["no-index"].as<bool>();
+    for (const auto& f : get_or(vm, "keyword-field", std::vector<std::string>{})) {
+        o.index_policy.keyword_fields.push_back(f);
+    }
     if (o.threads < 1) throw ConfigError("--threads must be >= 1");
     auto& m = s.metadata;
     m.title = get_or(vm, "title", o.source);
@@ -187,6 +195,7 @@ struct Manager {
         }
         fs::make_dirs(layout.shards_dir());
         fs::make_dirs(layout.journal_dir());
+        if (s.options.index) fs::make_dirs(layout.index_dir());
         std::vector<std::string> roots;
         for (const auto& in : s.inputs) {
             char* r = ::realpath(in.c_str(), nullptr);
@@ -198,6 +207,7 @@ struct Manager {
         journal = std::make_unique<tasks::Journal>(layout.journal_dir() + "/ingest.jsonl", "ingest",
                                                    plan.digest);
         remove_leftovers(layout.shards_dir());
+        remove_leftovers(layout.index_dir());
         remove_leftovers(layout.root());
         std::uint64_t resumed = 0;
         for (const auto& u : plan.units) {
@@ -309,6 +319,14 @@ int run_ingest(const Args& args) {
                     layout.catalog(),
                     ingest::build_catalog(manager.plan, manager.journal->committed(), dc,
                                           s.options));
+            }
+            if (complete && s.options.index) {
+                const auto u = index::update_index(layout.root(), s.options.index_policy,
+                                                   s.options.threads, s.options.fsync, false);
+                if (u.segments_built > 0) {
+                    log::info("index: built " + std::to_string(u.segments_built) +
+                              " segments that were missing or out of date");
+                }
             }
             nlohmann::json summary = {
                 {"command", "ingest"},

@@ -27,6 +27,10 @@ const std::map<std::string, Command>& commands() {
         {"verify", {kiln::cli::run_verify, false, "re-check every shard against the catalog"}},
         {"extract",
          {kiln::cli::run_extract, false, "print the metadata records of files as JSON lines"}},
+        {"search", {kiln::cli::run_search, true, "find records with a Forge-style query"}},
+        {"get", {kiln::cli::run_get, true, "write the files of matching records into a directory"}},
+        {"fields", {kiln::cli::run_fields, false, "list every field with its type and count"}},
+        {"index", {kiln::cli::run_index, false, "build or update a dataset's search index"}},
     };
     return c;
 }

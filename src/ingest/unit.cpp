@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <exception>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "kiln/core/error.hpp"
@@ -15,6 +16,7 @@
 #include "kiln/extract/extractor.hpp"
 #include "kiln/extract/format.hpp"
 #include "kiln/extract/magic_probe.hpp"
+#include "kiln/index/segment.hpp"
 #include "kiln/ingest/ingest.hpp"
 #include "kiln/store/shard.hpp"
 
@@ -144,6 +146,7 @@ class UnitWriter {
 public:
     UnitWriter(const UnitSpec& unit, const store::Layout& layout, const IngestOptions& options)
         : unit_(unit),
+          layout_(layout),
           options_(options),
           writer_(layout.shard(unit.shard_id), unit.shard_id, options.source) {}
 
@@ -220,6 +223,8 @@ public:
     }
 
     nlohmann::json commit() {
+        std::optional<index::SegmentBuilder> segment;
+        if (options_.index) segment.emplace(options_.index_policy);
         nlohmann::json formats = nlohmann::json::object();
         nlohmann::json mimes = nlohmann::json::object();
         nlohmann::json samples = nlohmann::json::array();
@@ -238,6 +243,7 @@ public:
             out.offset = out.packed ? r.offset : 0;
             out.error = escape_invalid_utf8(r.error);
             out.metadata_json = metadata(r, out);
+            if (segment) segment->add_json(static_cast<std::uint32_t>(i), out.metadata_json);
             bytes += r.size;
             formats[r.format] = formats.value(r.format, 0) + 1;
             if (!out.mime_type.empty()) {
@@ -253,6 +259,10 @@ public:
         }
         const std::uint64_t packed_bytes = writer_.blob_size();
         const Hash128 checksum = writer_.commit(options_.fsync);
+        if (segment) {
+            segment->write(layout_.segment(unit_.shard_id), unit_.shard_id, rows_.size(), checksum,
+                           options_.fsync);
+        }
         return {{"shard", unit_.shard_id}, {"file", store::Layout::shard_relative(unit_.shard_id)},
                 {"records", rows_.size()}, {"files", unit_.files.size()},
                 {"bytes", bytes},          {"packed_bytes", packed_bytes},
@@ -438,6 +448,7 @@ private:
     }
 
     const UnitSpec& unit_;
+    const store::Layout& layout_;
     const IngestOptions& options_;
     store::ShardWriter writer_;
     std::vector<Row> rows_;

@@ -70,6 +70,80 @@ std::vector<T> read_numeric(hid_t loc, const std::string& name, hid_t type) {
     return out;
 }
 
+// The selection of a partial read: [begin, end) or the listed rows. Throws DataError when it
+// reaches past the dataset's extent (an index that does not match its file).
+struct Selection {
+    Handle file_space;
+    Handle mem_space;
+    hsize_t count = 0;
+};
+
+Selection select_range(hid_t ds, const std::string& name, std::uint64_t begin, std::uint64_t end) {
+    Selection s;
+    s.file_space = Handle(check_id(H5Dget_space(ds), "H5Dget_space " + name), H5Sclose);
+    const hssize_t n = H5Sget_simple_extent_npoints(s.file_space.id());
+    if (begin > end || n < 0 || end > static_cast<std::uint64_t>(n)) {
+        throw DataError("dataset '" + name + "' has " + std::to_string(n) +
+                        " elements; elements [" + std::to_string(begin) + ", " +
+                        std::to_string(end) + ") were asked for");
+    }
+    s.count = end - begin;
+    if (s.count == 0) return s;
+    const hsize_t start[1] = {begin};
+    const hsize_t count[1] = {s.count};
+    check(H5Sselect_hyperslab(s.file_space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+          "H5Sselect_hyperslab " + name);
+    s.mem_space =
+        Handle(check_id(H5Screate_simple(1, count, nullptr), "H5Screate_simple"), H5Sclose);
+    return s;
+}
+
+Selection select_rows(hid_t ds, const std::string& name, const std::vector<std::uint64_t>& rows) {
+    Selection s;
+    s.file_space = Handle(check_id(H5Dget_space(ds), "H5Dget_space " + name), H5Sclose);
+    const hssize_t n = H5Sget_simple_extent_npoints(s.file_space.id());
+    for (const std::uint64_t r : rows) {
+        if (n < 0 || r >= static_cast<std::uint64_t>(n)) {
+            throw DataError("dataset '" + name + "' has " + std::to_string(n) +
+                            " elements; element " + std::to_string(r) + " was asked for");
+        }
+    }
+    s.count = rows.size();
+    if (s.count == 0) return s;
+    static_assert(sizeof(hsize_t) == sizeof(std::uint64_t));
+    check(H5Sselect_elements(s.file_space.id(), H5S_SELECT_SET, rows.size(),
+                             reinterpret_cast<const hsize_t*>(rows.data())),
+          "H5Sselect_elements " + name);
+    const hsize_t count[1] = {s.count};
+    s.mem_space =
+        Handle(check_id(H5Screate_simple(1, count, nullptr), "H5Screate_simple"), H5Sclose);
+    return s;
+}
+
+template <typename T>
+std::vector<T> read_selected(hid_t ds, const std::string& name, hid_t type, Selection s) {
+    std::vector<T> out(static_cast<std::size_t>(s.count));
+    if (s.count > 0) {
+        check(H5Dread(ds, type, s.mem_space.id(), s.file_space.id(), H5P_DEFAULT, out.data()),
+              "cannot read dataset '" + name + "'");
+    }
+    return out;
+}
+
+template <typename T>
+std::vector<T> read_numeric_range(hid_t loc, const std::string& name, hid_t type,
+                                  std::uint64_t begin, std::uint64_t end) {
+    Handle ds = open_dataset(loc, name);
+    return read_selected<T>(ds.id(), name, type, select_range(ds.id(), name, begin, end));
+}
+
+template <typename T>
+std::vector<T> read_numeric_at(hid_t loc, const std::string& name, hid_t type,
+                               const std::vector<std::uint64_t>& rows) {
+    Handle ds = open_dataset(loc, name);
+    return read_selected<T>(ds.id(), name, type, select_rows(ds.id(), name, rows));
+}
+
 Handle vlen_string_type() {
     Handle t(check_id(H5Tcopy(H5T_C_S1), "H5Tcopy"), H5Tclose);
     check(H5Tset_size(t.id(), H5T_VARIABLE), "H5Tset_size");
@@ -80,6 +154,11 @@ Handle vlen_string_type() {
 }  // namespace
 
 void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+std::mutex& library_mutex() {
+    static std::mutex m;
+    return m;
+}
 
 std::string library_version() {
     unsigned maj = 0;
@@ -173,11 +252,43 @@ void write_u64(hid_t loc, const std::string& name, const std::vector<std::uint64
 void write_u8(hid_t loc, const std::string& name, const std::vector<std::uint8_t>& values) {
     write_numeric(loc, name, H5T_NATIVE_UINT8, values);
 }
+void write_u32(hid_t loc, const std::string& name, const std::vector<std::uint32_t>& values) {
+    write_numeric(loc, name, H5T_NATIVE_UINT32, values);
+}
+void write_f64(hid_t loc, const std::string& name, const std::vector<double>& values) {
+    write_numeric(loc, name, H5T_NATIVE_DOUBLE, values);
+}
 std::vector<std::uint64_t> read_u64(hid_t loc, const std::string& name) {
     return read_numeric<std::uint64_t>(loc, name, H5T_NATIVE_UINT64);
 }
 std::vector<std::uint8_t> read_u8(hid_t loc, const std::string& name) {
     return read_numeric<std::uint8_t>(loc, name, H5T_NATIVE_UINT8);
+}
+std::vector<std::uint32_t> read_u32(hid_t loc, const std::string& name) {
+    return read_numeric<std::uint32_t>(loc, name, H5T_NATIVE_UINT32);
+}
+std::vector<double> read_f64(hid_t loc, const std::string& name) {
+    return read_numeric<double>(loc, name, H5T_NATIVE_DOUBLE);
+}
+std::vector<std::uint64_t> read_u64(hid_t loc, const std::string& name, std::uint64_t begin,
+                                    std::uint64_t end) {
+    return read_numeric_range<std::uint64_t>(loc, name, H5T_NATIVE_UINT64, begin, end);
+}
+std::vector<std::uint32_t> read_u32(hid_t loc, const std::string& name, std::uint64_t begin,
+                                    std::uint64_t end) {
+    return read_numeric_range<std::uint32_t>(loc, name, H5T_NATIVE_UINT32, begin, end);
+}
+std::vector<double> read_f64(hid_t loc, const std::string& name, std::uint64_t begin,
+                             std::uint64_t end) {
+    return read_numeric_range<double>(loc, name, H5T_NATIVE_DOUBLE, begin, end);
+}
+std::vector<std::uint64_t> read_u64_at(hid_t loc, const std::string& name,
+                                       const std::vector<std::uint64_t>& rows) {
+    return read_numeric_at<std::uint64_t>(loc, name, H5T_NATIVE_UINT64, rows);
+}
+std::vector<std::uint8_t> read_u8_at(hid_t loc, const std::string& name,
+                                     const std::vector<std::uint64_t>& rows) {
+    return read_numeric_at<std::uint8_t>(loc, name, H5T_NATIVE_UINT8, rows);
 }
 
 void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values) {
@@ -208,6 +319,23 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
     out.reserve(ptrs.size());
     for (char* p : ptrs) out.emplace_back(p != nullptr ? p : "");
     H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, ptrs.data());
+    return out;
+}
+
+std::vector<std::string> read_strings_at(hid_t loc, const std::string& name,
+                                         const std::vector<std::uint64_t>& rows) {
+    Handle ds = open_dataset(loc, name);
+    Selection s = select_rows(ds.id(), name, rows);
+    std::vector<std::string> out;
+    if (s.count == 0) return out;
+    Handle type = vlen_string_type();
+    std::vector<char*> ptrs(static_cast<std::size_t>(s.count), nullptr);
+    check(
+        H5Dread(ds.id(), type.id(), s.mem_space.id(), s.file_space.id(), H5P_DEFAULT, ptrs.data()),
+        "cannot read dataset '" + name + "'");
+    out.reserve(ptrs.size());
+    for (char* p : ptrs) out.emplace_back(p != nullptr ? p : "");
+    H5Dvlen_reclaim(type.id(), s.mem_space.id(), H5P_DEFAULT, ptrs.data());
     return out;
 }
 

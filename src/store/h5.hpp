@@ -5,6 +5,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,8 @@ namespace kiln::store::h5 {
 
 /// Turns off HDF5's automatic error printing (kiln reports the stack in exceptions).
 void silence_errors();
+/// Debian's HDF5 is not built thread-safe: threads that use it at the same time take this.
+std::mutex& library_mutex();
 /// "1.10.8".
 std::string library_version();
 /// Whether the linked HDF5 was built with parallel (MPI-IO) support.
@@ -61,9 +64,27 @@ void write_u8(hid_t loc, const std::string& name, const std::vector<std::uint8_t
 void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values);
 /// A scalar variable-length string dataset (JSON documents).
 void write_string(hid_t loc, const std::string& name, std::string_view value);
+void write_u32(hid_t loc, const std::string& name, const std::vector<std::uint32_t>& values);
+void write_f64(hid_t loc, const std::string& name, const std::vector<double>& values);
 std::vector<std::uint64_t> read_u64(hid_t loc, const std::string& name);
 std::vector<std::uint8_t> read_u8(hid_t loc, const std::string& name);
+std::vector<std::uint32_t> read_u32(hid_t loc, const std::string& name);
+std::vector<double> read_f64(hid_t loc, const std::string& name);
 std::vector<std::string> read_strings(hid_t loc, const std::string& name);
+/// Elements [begin, end) of a 1-D dataset.
+std::vector<std::uint64_t> read_u64(hid_t loc, const std::string& name, std::uint64_t begin,
+                                    std::uint64_t end);
+std::vector<std::uint32_t> read_u32(hid_t loc, const std::string& name, std::uint64_t begin,
+                                    std::uint64_t end);
+std::vector<double> read_f64(hid_t loc, const std::string& name, std::uint64_t begin,
+                             std::uint64_t end);
+/// The elements at `rows` (any order, no duplicates needed), in the order of `rows`.
+std::vector<std::uint64_t> read_u64_at(hid_t loc, const std::string& name,
+                                       const std::vector<std::uint64_t>& rows);
+std::vector<std::uint8_t> read_u8_at(hid_t loc, const std::string& name,
+                                     const std::vector<std::uint64_t>& rows);
+std::vector<std::string> read_strings_at(hid_t loc, const std::string& name,
+                                         const std::vector<std::uint64_t>& rows);
 std::string read_string(hid_t loc, const std::string& name);
 /// Number of elements of a 1-D dataset.
 std::uint64_t extent(hid_t loc, const std::string& name);

@@ -16,6 +16,15 @@ std::string Layout::shard(std::uint64_t shard_id) const {
     return root_ + "/" + shard_relative(shard_id);
 }
 
+std::string Layout::index_dir() const { return root_ + "/index"; }
+std::string Layout::dictionary() const { return root_ + "/index/dictionary.h5"; }
+std::string Layout::segment(std::uint64_t shard_id) const {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "/index/segment-%06llu.h5",
+                  static_cast<unsigned long long>(shard_id));
+    return root_ + buf;
+}
+
 std::string Layout::shard_relative(std::uint64_t shard_id) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "shards/shard-%06llu.h5",

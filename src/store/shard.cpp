@@ -148,19 +148,43 @@ std::int64_t ShardReader::schema_version() const {
 }
 std::uint64_t ShardReader::blob_size() const { return h5::extent(impl_->file.id(), "blob"); }
 
-std::vector<RecordRow> ShardReader::records() const {
+std::vector<RecordRow> ShardReader::records() const { return read_records(nullptr); }
+
+std::vector<RecordRow> ShardReader::records_at(const std::vector<std::uint64_t>& rows) const {
+    return read_records(&rows);
+}
+
+std::vector<std::string> ShardReader::metadata_at(const std::vector<std::uint64_t>& rows) const {
+    h5::Handle g = h5::open_group(impl_->file.id(), "records");
+    return h5::read_strings_at(g.id(), "metadata", rows);
+}
+
+std::uint64_t ShardReader::record_count() const {
+    h5::Handle g = h5::open_group(impl_->file.id(), "records");
+    return h5::extent(g.id(), "id");
+}
+
+std::vector<RecordRow> ShardReader::read_records(const std::vector<std::uint64_t>* rows) const {
     h5::Handle g = h5::open_group(impl_->file.id(), "records");
     const hid_t gid = g.id();
-    const auto ids = h5::read_u64(gid, "id");
-    const auto paths = h5::read_strings(gid, "path");
-    const auto formats = h5::read_strings(gid, "format");
-    const auto mimes = h5::read_strings(gid, "mime_type");
-    const auto sizes = h5::read_u64(gid, "size");
-    const auto sums = h5::read_strings(gid, "checksum");
-    const auto packed = h5::read_u8(gid, "packed");
-    const auto offsets = h5::read_u64(gid, "offset");
-    const auto errors = h5::read_strings(gid, "error");
-    const auto metadata = h5::read_strings(gid, "metadata");
+    const auto u64 = [&](const char* name) {
+        return rows != nullptr ? h5::read_u64_at(gid, name, *rows) : h5::read_u64(gid, name);
+    };
+    const auto str = [&](const char* name) {
+        return rows != nullptr ? h5::read_strings_at(gid, name, *rows)
+                               : h5::read_strings(gid, name);
+    };
+    const auto ids = u64("id");
+    const auto paths = str("path");
+    const auto formats = str("format");
+    const auto mimes = str("mime_type");
+    const auto sizes = u64("size");
+    const auto sums = str("checksum");
+    const auto packed =
+        rows != nullptr ? h5::read_u8_at(gid, "packed", *rows) : h5::read_u8(gid, "packed");
+    const auto offsets = u64("offset");
+    const auto errors = str("error");
+    const auto metadata = str("metadata");
     const std::size_t n = ids.size();
     for (const std::size_t m :
          {paths.size(), formats.size(), mimes.size(), sizes.size(), sums.size(), packed.size(),
@@ -169,9 +193,9 @@ std::vector<RecordRow> ShardReader::records() const {
             throw DataError("'" + impl_->path + "': record columns have different lengths");
         }
     }
-    std::vector<RecordRow> rows(n);
+    std::vector<RecordRow> out(n);
     for (std::size_t i = 0; i < n; ++i) {
-        RecordRow& r = rows[i];
+        RecordRow& r = out[i];
         r.id = ids[i];
         r.path = paths[i];
         r.format = formats[i];
@@ -183,7 +207,7 @@ std::vector<RecordRow> ShardReader::records() const {
         r.error = errors[i];
         r.metadata_json = metadata[i];
     }
-    return rows;
+    return out;
 }
 
 std::string ShardReader::read_bytes(const RecordRow& row) const {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kiln/extract/magic_probe.hpp"
+#include "kiln/index/fields.hpp"
 #include "kiln/ingest/walk.hpp"
 #include "kiln/store/catalog.hpp"
 #include "kiln/store/layout.hpp"
@@ -34,6 +35,8 @@ struct IngestOptions {
     // Execution only (not in the digest): same output whatever their value.
     int threads = 1;    // OpenMP threads per rank reading and identifying files
     bool fsync = true;  // fsync shard files and directories at commit
+    bool index = true;  // write each shard's index segment (DATA/index/) beside it
+    index::IndexPolicy index_policy;
 
     [[nodiscard]] nlohmann::json to_json() const;
 };

@@ -21,6 +21,10 @@ public:
     [[nodiscard]] std::string journal_dir() const;  // ROOT/journal
     /// ROOT/shards/shard-000042.h5
     [[nodiscard]] std::string shard(std::uint64_t shard_id) const;
+    [[nodiscard]] std::string index_dir() const;   // ROOT/index
+    [[nodiscard]] std::string dictionary() const;  // ROOT/index/dictionary.h5
+    /// ROOT/index/segment-000042.h5: the index segment of shard 42.
+    [[nodiscard]] std::string segment(std::uint64_t shard_id) const;
     /// "shards/shard-000042.h5": the name the catalog stores (relative to ROOT).
     [[nodiscard]] static std::string shard_relative(std::uint64_t shard_id);
 

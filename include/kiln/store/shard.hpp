@@ -90,11 +90,18 @@ public:
     [[nodiscard]] std::int64_t schema_version() const;
     /// Every record in row order.
     [[nodiscard]] std::vector<RecordRow> records() const;
+    /// The records at `rows`, in the order given (only those rows are read).
+    [[nodiscard]] std::vector<RecordRow> records_at(const std::vector<std::uint64_t>& rows) const;
+    /// The /records/metadata JSON of `rows`, in the order given.
+    [[nodiscard]] std::vector<std::string> metadata_at(
+        const std::vector<std::uint64_t>& rows) const;
+    [[nodiscard]] std::uint64_t record_count() const;
     /// The packed bytes of a record (throws DataError when the record is not packed).
     [[nodiscard]] std::string read_bytes(const RecordRow& row) const;
     [[nodiscard]] std::uint64_t blob_size() const;
 
 private:
+    [[nodiscard]] std::vector<RecordRow> read_records(const std::vector<std::uint64_t>* rows) const;
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

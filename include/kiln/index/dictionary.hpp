@@ -1,0 +1,83 @@
+// The dataset-wide index dictionary: DATA/index/dictionary.h5, built from the segments
+// after an ingest or by `kiln index`. It says which shards hold each field (with record
+// counts and numeric min/max) and, for fields with few distinct values, which shards hold
+// each term and how often, so a query opens only shards that can match. Layout:
+//
+//   /                      attrs kiln_schema_version, kind="index", shards_digest, policy,
+//                          records
+//   /shards/id             u64[S]   shards in catalog order
+//   /shards/records        u64[S]
+//   /shards/segment_checksum str[S] xxh3-128 of each segment file
+//   /fields/name, type     str[F]   sorted by name
+//   /fields/records        u64[F]   records with the field, whole dataset
+//   /fields/shard_offsets  u64[F+1] slices of the four arrays below
+//   /fields/shard          u64[X]   index into /shards
+//   /fields/shard_records  u64[X]
+//   /fields/shard_min/max  f64[X]   numeric range of the field in that shard (NaN if none)
+//   /fields/term_offsets   u64[F+1] the field's terms (empty when it has more than
+//                                   kMaxListedTerms distinct values)
+//   /terms/value           str[T]   sorted within each field
+//   /terms/shard_offsets   u64[T+1] slices of /terms/shard and /terms/count
+//   /terms/shard           u64[Y]   index into /shards
+//   /terms/count           u64[Y]
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kiln/index/fields.hpp"
+#include "kiln/store/catalog.hpp"
+
+namespace kiln::index {
+
+/// Fields with more distinct values than this list no terms in the dictionary.
+inline constexpr std::uint64_t kMaxListedTerms = 4096;
+
+/// Digest of a catalog's shard table (ids and checksums): the dictionary and every segment
+/// record the one they were built from, so an index older than its shards is detected.
+[[nodiscard]] std::string shards_digest(const store::Catalog& catalog);
+
+struct DictionaryField {
+    std::string name;
+    FieldType type = FieldType::kKeyword;
+    std::uint64_t records = 0;
+    std::vector<std::uint64_t> shards;  // indexes into Dictionary::shard_ids
+    std::vector<std::uint64_t> shard_records;
+    std::vector<double> shard_min, shard_max;
+    std::uint64_t term_begin = 0, term_end = 0;  // listed terms (may be none)
+};
+
+class Dictionary {
+public:
+    /// Opens DATA/index/dictionary.h5 and checks it against the catalog: NoInputError when the
+    /// index is missing, DataError when it was built from other shards; both say how to
+    /// rebuild it.
+    static Dictionary open(const std::string& path, const store::Catalog& catalog);
+
+    std::string path;
+    std::uint64_t records = 0;
+    IndexPolicy policy;
+    std::vector<std::uint64_t> shard_ids;
+    std::vector<std::uint64_t> shard_records;
+    std::vector<std::string> segment_checksums;
+    std::vector<DictionaryField> fields;
+
+    [[nodiscard]] const DictionaryField* field(std::string_view name) const;
+    /// The listed terms of `f` (value, shard indexes, counts); reads them on demand.
+    struct Term {
+        std::string value;
+        std::vector<std::uint64_t> shards;
+        std::vector<std::uint64_t> counts;
+    };
+    [[nodiscard]] std::optional<std::vector<Term>> listed_terms(const DictionaryField& f) const;
+};
+
+/// Builds DATA/index/dictionary.h5 from the segments of every shard in the catalog.
+void write_dictionary(const std::string& data_dir, const store::Catalog& catalog,
+                      const IndexPolicy& policy, bool durable);
+
+}  // namespace kiln::index

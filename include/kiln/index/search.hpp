@@ -1,0 +1,137 @@
+// Running queries over a dataset's index: a query opens only the segments of shards that the
+// dictionary says can match, evaluates it per shard to a set of record rows (Roaring), and
+// merges the per-shard results (count, count-by, stats, the page of hits) in a stable order:
+// by the sort key when one is asked for, then by record id. The per-shard step and the merge
+// are separate so that threads or MPI ranks can each take some shards.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kiln/index/dictionary.hpp"
+#include "kiln/index/query.hpp"
+#include "kiln/store/catalog.hpp"
+#include "kiln/store/shard.hpp"
+
+namespace kiln::index {
+
+struct SortSpec {
+    std::string field;
+    bool descending = false;
+};
+
+struct SearchRequest {
+    std::string query;  // empty: every record
+    std::uint64_t offset = 0;
+    std::uint64_t limit = 20;  // 0: every hit
+    std::optional<SortSpec> sort;
+    std::string count_by;  // field to aggregate by value (Forge's aggregate)
+    std::string stats;     // number field: min, max, mean, count
+    int threads = 1;
+};
+
+/// A record's sort value: missing sorts last; numbers before text.
+struct SortKey {
+    bool missing = true;
+    bool is_number = false;
+    double number = 0;
+    std::string text;
+};
+
+struct Hit {
+    std::uint64_t shard_id = 0;
+    std::uint32_t row = 0;
+    SortKey key;
+    [[nodiscard]] std::uint64_t id() const { return (shard_id << 32) | row; }
+};
+
+struct NumberStats {
+    std::uint64_t count = 0;  // values (a record may hold several)
+    double min = 0, max = 0, sum = 0;
+    void add(double v);
+    void merge(const NumberStats& o);
+};
+
+/// What one shard contributes to a search.
+struct ShardResult {
+    std::uint64_t shard_id = 0;
+    std::uint64_t matches = 0;
+    std::vector<Hit> hits;  // the shard's first offset+limit hits in result order
+    std::map<std::string, std::uint64_t> counts;
+    NumberStats stats;
+};
+[[nodiscard]] nlohmann::json to_json(const ShardResult& r);
+[[nodiscard]] ShardResult shard_result_from_json(const nlohmann::json& j);
+
+struct SearchResult {
+    std::uint64_t total = 0;
+    std::vector<Hit> page;
+    std::vector<std::pair<std::string, std::uint64_t>> count_by;  // by count desc, value asc
+    NumberStats stats;
+    std::uint64_t shards_searched = 0;
+    std::uint64_t shards_total = 0;
+};
+
+/// A request whose query is parsed and checked against the dataset's fields.
+struct PreparedQuery {
+    SearchRequest request;
+    QueryNode root;
+};
+
+class Searcher {
+public:
+    /// Opens DATA's catalog and index dictionary (see Dictionary::open for the errors).
+    explicit Searcher(const std::string& data_dir);
+
+    /// Parses the query and resolves every field: an unknown field is a UsageError naming
+    /// the closest known ones; a range on a text field, a non-number value for a number
+    /// field, or a term on a field that is not keyword-indexed is a UsageError too.
+    [[nodiscard]] PreparedQuery prepare(const SearchRequest& request) const;
+    /// Indexes (into dictionary().shard_ids) of the shards that can hold a match.
+    [[nodiscard]] std::vector<std::size_t> candidate_shards(const PreparedQuery& q) const;
+    [[nodiscard]] ShardResult search_shard(const PreparedQuery& q, std::size_t shard_index) const;
+    [[nodiscard]] SearchResult merge(const PreparedQuery& q, std::vector<ShardResult> parts,
+                                     std::uint64_t shards_searched) const;
+    /// prepare, candidate_shards, search_shard on request.threads threads, merge.
+    [[nodiscard]] SearchResult search(const SearchRequest& request) const;
+
+    /// The stored records of `hits`, in the order given.
+    [[nodiscard]] std::vector<store::RecordRow> records(const std::vector<Hit>& hits) const;
+    /// A packed file's bytes, checked against its xxh3-128.
+    [[nodiscard]] std::string read_bytes(std::uint64_t shard_id, const store::RecordRow& r) const;
+
+    [[nodiscard]] const Dictionary& dictionary() const { return dictionary_; }
+    [[nodiscard]] const store::Catalog& catalog() const { return catalog_; }
+
+private:
+    std::string data_dir_;
+    store::Catalog catalog_;
+    Dictionary dictionary_;
+};
+
+struct IndexUpdate {
+    std::uint64_t segments_built = 0;
+    std::uint64_t segments_kept = 0;
+    std::uint64_t records = 0;
+    bool dictionary_written = false;
+};
+
+/// Brings DATA's index up to date with its catalog: builds every segment that is missing,
+/// was built from another version of its shard or with another policy (all of them when
+/// `rebuild_all`), then the dictionary. Does nothing (writes no byte) when the index is
+/// current. Segments are built on `threads` threads.
+IndexUpdate update_index(const std::string& data_dir, const IndexPolicy& policy, int threads,
+                         bool durable, bool rebuild_all);
+
+/// Number as text for count-by keys and tables: integers without a fraction, others in the
+/// shortest form that reads back to the same double.
+[[nodiscard]] std::string format_number(double v);
+
+}  // namespace kiln::index

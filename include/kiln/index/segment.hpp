@@ -1,0 +1,114 @@
+// Index segments: DATA/index/segment-NNNNNN.h5, one per shard, built from the shard's records
+// (at ingest, or by `kiln index`). Shards are never modified after commit, so the index lives
+// beside them and can be rebuilt from them. Layout (h5py-readable; record rows are the rows
+// of the shard's /records table):
+//
+//   /                       attrs kiln_schema_version, kind="segment", shard_id, records,
+//                           shard_checksum (xxh3-128 of the shard file), policy (JSON)
+//   /fields/name            str[F]    every field of the shard's records, sorted
+//   /fields/type            str[F]    keyword | number | boolean | mixed
+//   /fields/records         u64[F]    records that have the field
+//   /fields/exists_offsets  u64[F+1]  slices of /fields/exists
+//   /fields/exists          u8[]      per field, the rows that have it (portable Roaring)
+//   /fields/term_begin      u64[F+1]  the field's terms are [term_begin[f], term_begin[f+1])
+//   /fields/number_begin    u64[F+1]  the field's numbers are [number_begin[f], ...[f+1])
+//   /fields/number_min/max  f64[F]    NaN for a field without numbers
+//   /terms/value_offsets    u64[T+1]  slices of /terms/values (UTF-8), sorted within a field
+//   /terms/values           u8[]
+//   /terms/posting_offsets  u64[T+1]  slices of /terms/postings
+//   /terms/postings         u8[]      per term, the rows that hold it (portable Roaring)
+//   /terms/count            u64[T]    rows per term
+//   /numbers/values         f64[P]    per field, sorted by (value, row)
+//   /numbers/rows           u32[P]
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <roaring/roaring.hh>
+
+#include "kiln/core/hash.hpp"
+#include "kiln/index/fields.hpp"
+
+namespace kiln::index {
+
+/// Collects the fields of one shard's records, then writes the segment.
+class SegmentBuilder {
+public:
+    explicit SegmentBuilder(IndexPolicy policy);
+    /// Adds the record at `row` (rows must be added in increasing order).
+    void add(std::uint32_t row, const nlohmann::json& record);
+    /// Parses `metadata_json` and adds it; throws DataError naming the row when it is not JSON.
+    void add_json(std::uint32_t row, std::string_view metadata_json);
+    /// Writes PATH.tmp, then renames it to `path` (fsync'ed when `durable`).
+    void write(const std::string& path, std::uint64_t shard_id, std::uint64_t records,
+               const Hash128& shard_checksum, bool durable) const;
+
+private:
+    struct Field {
+        unsigned kinds = 0;
+        std::vector<std::uint32_t> rows;  // rows that have the field, increasing
+        std::map<std::string, std::vector<std::uint32_t>, std::less<>> terms;
+        std::vector<std::pair<double, std::uint32_t>> numbers;
+    };
+    IndexPolicy policy_;
+    std::map<std::string, Field, std::less<>> fields_;
+};
+
+/// Builds the segment of one committed shard from its records.
+void build_segment(const std::string& shard_path, const std::string& segment_path,
+                   const IndexPolicy& policy, const Hash128& shard_checksum, bool durable);
+
+/// One field of a segment.
+struct SegmentField {
+    std::string name;
+    FieldType type = FieldType::kKeyword;
+    std::uint64_t records = 0;
+    std::uint64_t term_begin = 0, term_end = 0;
+    std::uint64_t number_begin = 0, number_end = 0;
+    double number_min = 0, number_max = 0;  // NaN when the field has no numbers
+};
+
+/// Reads a segment. Queries return sets of record rows. Thread-compatible: one reader per
+/// thread; HDF5 calls are serialised inside.
+class SegmentReader {
+public:
+    explicit SegmentReader(const std::string& path);
+    ~SegmentReader();
+    SegmentReader(SegmentReader&&) noexcept;
+    SegmentReader& operator=(SegmentReader&&) noexcept;
+
+    [[nodiscard]] std::uint64_t shard_id() const;
+    [[nodiscard]] std::uint64_t records() const;
+    [[nodiscard]] std::string shard_checksum() const;
+    [[nodiscard]] IndexPolicy policy() const;
+    [[nodiscard]] const std::vector<SegmentField>& fields() const;
+    /// nullptr when the segment has no such field.
+    [[nodiscard]] const SegmentField* field(std::string_view name) const;
+
+    [[nodiscard]] Roaring all() const;
+    [[nodiscard]] Roaring exists(const SegmentField& f) const;
+    [[nodiscard]] Roaring term(const SegmentField& f, std::string_view value) const;
+    [[nodiscard]] Roaring prefix(const SegmentField& f, std::string_view prefix) const;
+    /// Rows with a number in the range; bounds are inclusive or exclusive.
+    [[nodiscard]] Roaring range(const SegmentField& f, double lo, bool lo_inclusive, double hi,
+                                bool hi_inclusive) const;
+    /// Every term of the field with its rows, in term order.
+    [[nodiscard]] std::vector<std::pair<std::string, Roaring>> terms(const SegmentField& f) const;
+    /// The term texts and row counts of the field (no postings read).
+    [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> term_counts(
+        const SegmentField& f) const;
+    /// Every (value, row) of the field, sorted by value.
+    [[nodiscard]] std::vector<std::pair<double, std::uint32_t>> numbers(
+        const SegmentField& f) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kiln::index

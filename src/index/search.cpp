@@ -1,0 +1,638 @@
+#include "kiln/index/search.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <set>
+
+#include "kiln/core/error.hpp"
+#include "kiln/core/fs.hpp"
+#include "kiln/index/segment.hpp"
+#include "kiln/store/layout.hpp"
+#include "store/h5.hpp"
+
+namespace kiln::index {
+namespace {
+
+using Kind = QueryNode::Kind;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::optional<double> parse_number(std::string_view s) {
+    if (s.empty()) return std::nullopt;
+    double v = 0;
+    const char* b = s.data();
+    if (*b == '+') ++b;
+    const auto [p, ec] = std::from_chars(b, s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || std::isnan(v)) return std::nullopt;
+    return v;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            cur[j] = std::min(
+                {prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0U : 1U)});
+        }
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+bool has_text(FieldType t) { return t != FieldType::kNumber; }
+bool has_numbers(FieldType t) { return t == FieldType::kNumber || t == FieldType::kMixed; }
+
+int compare_keys(const SortKey& a, const SortKey& b, bool descending) {
+    if (a.missing != b.missing) return a.missing ? 1 : -1;  // missing last either way
+    if (a.missing) return 0;
+    if (a.is_number != b.is_number) return a.is_number ? -1 : 1;
+    int c = 0;
+    if (a.is_number) {
+        c = a.number < b.number ? -1 : (a.number > b.number ? 1 : 0);
+    } else {
+        c = a.text.compare(b.text) < 0 ? -1 : (a.text == b.text ? 0 : 1);
+    }
+    return descending ? -c : c;
+}
+
+struct HitOrder {
+    bool sorted = false;
+    bool descending = false;
+    bool operator()(const Hit& a, const Hit& b) const {
+        if (sorted) {
+            const int c = compare_keys(a.key, b.key, descending);
+            if (c != 0) return c < 0;
+        }
+        return a.id() < b.id();
+    }
+};
+
+class Evaluator {
+public:
+    Evaluator(const SegmentReader& seg, const IndexPolicy& policy) : seg_(seg), policy_(policy) {}
+
+    Roaring eval(const QueryNode& n) const {
+        switch (n.kind) {
+            case Kind::kAll:
+                return seg_.all();
+            case Kind::kNot:
+                return seg_.all() - eval(n.children.front());
+            case Kind::kOr: {
+                Roaring out;
+                for (const auto& c : n.children) out |= eval(c);
+                return out;
+            }
+            case Kind::kAnd:
+                return eval_and(n);
+            default:
+                break;
+        }
+        const SegmentField* f = seg_.field(n.field);
+        if (f == nullptr) return {};
+        switch (n.kind) {
+            case Kind::kExists:
+                return seg_.exists(*f);
+            case Kind::kPrefix:
+                return seg_.prefix(*f, n.value);
+            case Kind::kRange: {
+                const double lo = n.lo == "*" ? -kInf : *parse_number(n.lo);
+                const double hi = n.hi == "*" ? kInf : *parse_number(n.hi);
+                return seg_.range(*f, lo, n.lo_inclusive, hi, n.hi_inclusive);
+            }
+            case Kind::kTerm: {
+                Roaring out;
+                if (has_text(f->type) && policy_.is_keyword(f->name)) out |= seg_.term(*f, n.value);
+                if (has_numbers(f->type)) {
+                    if (const auto v = parse_number(n.value))
+                        out |= seg_.range(*f, *v, true, *v, true);
+                }
+                return out;
+            }
+            default:
+                return {};
+        }
+    }
+
+private:
+    Roaring eval_and(const QueryNode& n) const {
+        std::optional<Roaring> acc;
+        for (const auto& c : n.children) {  // positive clauses first
+            if (c.kind == Kind::kNot) continue;
+            Roaring r = eval(c);
+            acc = acc ? (*acc & r) : std::move(r);
+            if (acc->isEmpty()) return {};
+        }
+        if (!acc) acc = seg_.all();
+        for (const auto& c : n.children) {
+            if (c.kind != Kind::kNot) continue;
+            *acc -= eval(c.children.front());
+            if (acc->isEmpty()) return {};
+        }
+        return *acc;
+    }
+
+    const SegmentReader& seg_;
+    const IndexPolicy& policy_;
+};
+
+}  // namespace
+
+std::string format_number(double v) {
+    if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) {
+        return std::to_string(static_cast<long long>(v));
+    }
+    char buf[64];
+    const auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return ec == std::errc() ? std::string(buf, p) : std::to_string(v);
+}
+
+void NumberStats::add(double v) {
+    if (count == 0) {
+        min = max = v;
+    } else {
+        min = std::min(min, v);
+        max = std::max(max, v);
+    }
+    sum += v;
+    ++count;
+}
+
+void NumberStats::merge(const NumberStats& o) {
+    if (o.count == 0) return;
+    if (count == 0) {
+        *this = o;
+        return;
+    }
+    min = std::min(min, o.min);
+    max = std::max(max, o.max);
+    sum += o.sum;
+    count += o.count;
+}
+
+nlohmann::json to_json(const ShardResult& r) {
+    nlohmann::json hits = nlohmann::json::array();
+    for (const auto& h : r.hits) {
+        hits.push_back({h.row, h.key.missing, h.key.is_number, h.key.number, h.key.text});
+    }
+    return {{"shard", r.shard_id},
+            {"matches", r.matches},
+            {"hits", hits},
+            {"counts", r.counts},
+            {"stats", {r.stats.count, r.stats.min, r.stats.max, r.stats.sum}}};
+}
+
+ShardResult shard_result_from_json(const nlohmann::json& j) {
+    ShardResult r;
+    r.shard_id = j.at("shard").get<std::uint64_t>();
+    r.matches = j.at("matches").get<std::uint64_t>();
+    for (const auto& h : j.at("hits")) {
+        Hit hit;
+        hit.shard_id = r.shard_id;
+        hit.row = h.at(0).get<std::uint32_t>();
+        hit.key.missing = h.at(1).get<bool>();
+        hit.key.is_number = h.at(2).get<bool>();
+        hit.key.number = h.at(3).get<double>();
+        hit.key.text = h.at(4).get<std::string>();
+        r.hits.push_back(std::move(hit));
+    }
+    r.counts = j.at("counts").get<std::map<std::string, std::uint64_t>>();
+    const auto& s = j.at("stats");
+    r.stats = {s.at(0).get<std::uint64_t>(), s.at(1).get<double>(), s.at(2).get<double>(),
+               s.at(3).get<double>()};
+    return r;
+}
+
+Searcher::Searcher(const std::string& data_dir)
+    : data_dir_(data_dir),
+      catalog_(store::read_catalog(store::Layout(data_dir).catalog())),
+      dictionary_(Dictionary::open(store::Layout(data_dir).dictionary(), catalog_)) {}
+
+namespace {
+
+// Resolves field names in place and checks each clause against the field's type.
+class Resolver {
+public:
+    explicit Resolver(const Dictionary& d) : d_(d) {}
+
+    const DictionaryField& field(const std::string& name, std::size_t column) const {
+        if (const auto* f = d_.field(name)) return *f;
+        // A unique last-component match: "elements" -> "material.elements".
+        const DictionaryField* alias = nullptr;
+        int matches = 0;
+        for (const auto& f : d_.fields) {
+            if (f.name.size() > name.size() &&
+                f.name.compare(f.name.size() - name.size(), name.size(), name) == 0 &&
+                f.name[f.name.size() - name.size() - 1] == '.') {
+                alias = &f;
+                ++matches;
+            }
+        }
+        if (matches == 1) return *alias;
+        std::vector<std::pair<std::size_t, std::string>> near;
+        for (const auto& f : d_.fields) {
+            // Closest by whole name or by the name after its first dot ("elemnts" is near
+            // "material.elements").
+            const auto dot = f.name.find('.');
+            const std::string_view tail = dot == std::string::npos
+                                              ? std::string_view(f.name)
+                                              : std::string_view(f.name).substr(dot + 1);
+            near.emplace_back(std::min(edit_distance(name, f.name), edit_distance(name, tail)),
+                              f.name);
+        }
+        std::sort(near.begin(), near.end());
+        std::string hint;
+        for (std::size_t i = 0; i < near.size() && i < 3; ++i) {
+            hint += (i > 0 ? ", " : "") + near[i].second;
+        }
+        throw UsageError("unknown field '" + name + "'" +
+                         (column > 0 ? " at column " + std::to_string(column) : "") +
+                         (hint.empty() ? std::string(" (the dataset has no fields)")
+                                       : "; closest known fields: " + hint) +
+                         " (`kiln fields DATA` lists them all)");
+    }
+
+    void resolve(QueryNode& n) const {
+        for (auto& c : n.children) resolve(c);
+        if (n.kind == Kind::kAll || n.kind == Kind::kAnd || n.kind == Kind::kOr ||
+            n.kind == Kind::kNot) {
+            return;
+        }
+        const DictionaryField& f = field(n.field, n.column);
+        n.field = f.name;
+        const std::string where = " at column " + std::to_string(n.column);
+        const bool keyword = has_text(f.type) && d_.policy.is_keyword(f.name);
+        switch (n.kind) {
+            case Kind::kTerm:
+                if (f.type == FieldType::kNumber && !parse_number(n.value)) {
+                    throw UsageError("field '" + f.name + "' holds numbers; '" + n.value + "'" +
+                                     where + " is not a number");
+                }
+                if (f.type == FieldType::kBoolean && n.value != "true" && n.value != "false") {
+                    throw UsageError("field '" + f.name + "' is true or false; got '" + n.value +
+                                     "'" + where);
+                }
+                if (has_text(f.type) && !keyword &&
+                    !(has_numbers(f.type) && parse_number(n.value))) {
+                    throw not_keyword(f, where);
+                }
+                break;
+            case Kind::kPrefix:
+                if (!keyword) {
+                    if (f.type == FieldType::kNumber) {
+                        throw UsageError("prefix search" + where + " needs a text field; '" +
+                                         f.name + "' holds numbers (use a range)");
+                    }
+                    throw not_keyword(f, where);
+                }
+                break;
+            case Kind::kRange:
+                if (!has_numbers(f.type)) {
+                    throw UsageError("a range" + where + " needs a number field; '" + f.name +
+                                     "' is a " + to_string(f.type) + " field");
+                }
+                for (const auto* b : {&n.lo, &n.hi}) {
+                    if (*b != "*" && !parse_number(*b)) {
+                        throw UsageError("range bound '" + *b + "'" + where +
+                                         " is not a number (or '*')");
+                    }
+                }
+                break;
+            default:
+                break;
+        }
+    }
+
+    UsageError not_keyword(const DictionaryField& f, const std::string& where) const {
+        return UsageError("field '" + f.name + "'" + where +
+                          " is not indexed for exact values (only _exists_ and ranges work on "
+                          "it); rebuild with `kiln index DATA --keyword-field " +
+                          f.name + "` to search it");
+    }
+
+private:
+    const Dictionary& d_;
+};
+
+using ShardSet = std::set<std::size_t>;
+
+}  // namespace
+
+PreparedQuery Searcher::prepare(const SearchRequest& request) const {
+    PreparedQuery q{request, parse_query(request.query)};
+    const Resolver resolver(dictionary_);
+    resolver.resolve(q.root);
+    if (q.request.sort) {
+        q.request.sort->field = resolver.field(q.request.sort->field, 0).name;
+    }
+    if (!q.request.count_by.empty()) {
+        const auto& f = resolver.field(q.request.count_by, 0);
+        q.request.count_by = f.name;
+        if (has_text(f.type) && !dictionary_.policy.is_keyword(f.name)) {
+            throw UsageError("--count-by: " + std::string(resolver.not_keyword(f, "").what()));
+        }
+    }
+    if (!q.request.stats.empty()) {
+        const auto& f = resolver.field(q.request.stats, 0);
+        q.request.stats = f.name;
+        if (!has_numbers(f.type)) {
+            throw UsageError("--stats needs a number field; '" + f.name + "' is a " +
+                             to_string(f.type) + " field");
+        }
+    }
+    return q;
+}
+
+std::vector<std::size_t> Searcher::candidate_shards(const PreparedQuery& q) const {
+    const Dictionary& d = dictionary_;
+    ShardSet all;
+    for (std::size_t i = 0; i < d.shard_ids.size(); ++i) all.insert(i);
+    const auto field_shards = [&](const DictionaryField& f, auto keep) {
+        ShardSet s;
+        for (std::size_t k = 0; k < f.shards.size(); ++k) {
+            if (keep(k)) s.insert(f.shards[k]);
+        }
+        return s;
+    };
+    const auto overlaps = [](const DictionaryField& f, std::size_t k, double lo, double hi) {
+        return !std::isnan(f.shard_min[k]) && f.shard_max[k] >= lo && f.shard_min[k] <= hi;
+    };
+    std::function<ShardSet(const QueryNode&)> may_match = [&](const QueryNode& n) -> ShardSet {
+        switch (n.kind) {
+            case Kind::kAll:
+            case Kind::kNot:
+                return all;
+            case Kind::kOr: {
+                ShardSet s;
+                for (const auto& c : n.children) {
+                    const auto m = may_match(c);
+                    s.insert(m.begin(), m.end());
+                }
+                return s;
+            }
+            case Kind::kAnd: {
+                ShardSet s = all;
+                for (const auto& c : n.children) {
+                    const auto m = may_match(c);
+                    ShardSet both;
+                    std::set_intersection(s.begin(), s.end(), m.begin(), m.end(),
+                                          std::inserter(both, both.end()));
+                    s = std::move(both);
+                }
+                return s;
+            }
+            default:
+                break;
+        }
+        const DictionaryField* f = d.field(n.field);
+        if (f == nullptr) return {};
+        if (n.kind == Kind::kRange) {
+            const double lo = n.lo == "*" ? -kInf : *parse_number(n.lo);
+            const double hi = n.hi == "*" ? kInf : *parse_number(n.hi);
+            return field_shards(*f, [&](std::size_t k) { return overlaps(*f, k, lo, hi); });
+        }
+        if (n.kind == Kind::kTerm) {
+            ShardSet s;
+            if (const auto v = parse_number(n.value); v && has_numbers(f->type)) {
+                s = field_shards(*f, [&](std::size_t k) { return overlaps(*f, k, *v, *v); });
+            }
+            if (has_text(f->type)) {
+                if (const auto terms = d.listed_terms(*f)) {
+                    const auto it =
+                        std::lower_bound(terms->begin(), terms->end(), n.value,
+                                         [](const Dictionary::Term& t, const std::string& v) {
+                                             return t.value < v;
+                                         });
+                    if (it != terms->end() && it->value == n.value) {
+                        s.insert(it->shards.begin(), it->shards.end());
+                    }
+                } else {
+                    const auto m = field_shards(*f, [](std::size_t) { return true; });
+                    s.insert(m.begin(), m.end());
+                }
+            }
+            return s;
+        }
+        return field_shards(*f, [](std::size_t) { return true; });  // exists, prefix
+    };
+    const ShardSet s = may_match(q.root);
+    return {s.begin(), s.end()};
+}
+
+ShardResult Searcher::search_shard(const PreparedQuery& q, std::size_t shard_index) const {
+    const std::uint64_t shard_id = dictionary_.shard_ids.at(shard_index);
+    const SegmentReader seg(store::Layout(data_dir_).segment(shard_id));
+    if (seg.records() != dictionary_.shard_records[shard_index]) {
+        throw DataError("index segment of shard " + std::to_string(shard_id) +
+                        " does not match the dictionary; rebuild it with `kiln index DATA`");
+    }
+    const Roaring rows = Evaluator(seg, dictionary_.policy).eval(q.root);
+    ShardResult r;
+    r.shard_id = shard_id;
+    r.matches = rows.cardinality();
+    const SearchRequest& req = q.request;
+    if (!req.count_by.empty()) {
+        if (const SegmentField* f = seg.field(req.count_by)) {
+            if (has_text(f->type)) {
+                for (const auto& [text, bm] : seg.terms(*f)) {
+                    if (const auto c = bm.and_cardinality(rows); c > 0) r.counts[text] += c;
+                }
+            }
+            for (const auto& [v, row] : seg.numbers(*f)) {
+                if (rows.contains(row)) ++r.counts[format_number(v)];
+            }
+        }
+    }
+    if (!req.stats.empty()) {
+        if (const SegmentField* f = seg.field(req.stats)) {
+            for (const auto& [v, row] : seg.numbers(*f)) {
+                if (rows.contains(row)) r.stats.add(v);
+            }
+        }
+    }
+    const std::uint64_t keep = req.limit == 0 ? r.matches : req.offset + req.limit;
+    if (keep == 0 || r.matches == 0) return r;
+    if (!req.sort) {
+        for (const std::uint32_t row : rows) {
+            if (r.hits.size() >= keep) break;
+            r.hits.push_back(Hit{shard_id, row, {}});
+        }
+        return r;
+    }
+    // Sort keys: a record's smallest value ascending, largest descending (as Elasticsearch).
+    const bool desc = req.sort->descending;
+    std::map<std::uint32_t, SortKey> keys;
+    if (const SegmentField* f = seg.field(req.sort->field)) {
+        for (const auto& [v, row] : seg.numbers(*f)) {  // sorted by value
+            if (!rows.contains(row)) continue;
+            SortKey& k = keys[row];
+            if (k.missing || desc) k = {false, true, v, {}};
+        }
+        if (has_text(f->type)) {
+            for (const auto& [text, bm] : seg.terms(*f)) {  // sorted by text
+                for (const std::uint32_t row : bm& rows) {
+                    SortKey& k = keys[row];
+                    if (k.missing || (desc && !k.is_number)) k = {false, false, 0, text};
+                }
+            }
+        }
+    }
+    r.hits.reserve(r.matches);
+    for (const std::uint32_t row : rows) {
+        const auto it = keys.find(row);
+        r.hits.push_back(Hit{shard_id, row, it != keys.end() ? it->second : SortKey{}});
+    }
+    const HitOrder order{true, desc};
+    if (r.hits.size() > keep) {
+        std::partial_sort(r.hits.begin(), r.hits.begin() + static_cast<std::ptrdiff_t>(keep),
+                          r.hits.end(), order);
+        r.hits.resize(keep);
+    } else {
+        std::sort(r.hits.begin(), r.hits.end(), order);
+    }
+    return r;
+}
+
+SearchResult Searcher::merge(const PreparedQuery& q, std::vector<ShardResult> parts,
+                             std::uint64_t shards_searched) const {
+    SearchResult out;
+    out.shards_total = dictionary_.shard_ids.size();
+    out.shards_searched = shards_searched;
+    std::map<std::string, std::uint64_t> counts;
+    std::vector<Hit> hits;
+    for (auto& p : parts) {
+        out.total += p.matches;
+        for (const auto& [k, n] : p.counts) counts[k] += n;
+        out.stats.merge(p.stats);
+        hits.insert(hits.end(), std::make_move_iterator(p.hits.begin()),
+                    std::make_move_iterator(p.hits.end()));
+    }
+    const SearchRequest& req = q.request;
+    const HitOrder order{req.sort.has_value(), req.sort && req.sort->descending};
+    const std::uint64_t keep = req.limit == 0 ? hits.size() : req.offset + req.limit;
+    if (hits.size() > keep) {
+        std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(keep),
+                          hits.end(), order);
+        hits.resize(keep);
+    } else {
+        std::sort(hits.begin(), hits.end(), order);
+    }
+    if (req.offset < hits.size()) {
+        out.page.assign(
+            std::make_move_iterator(hits.begin() + static_cast<std::ptrdiff_t>(req.offset)),
+            std::make_move_iterator(hits.end()));
+    }
+    out.count_by.assign(counts.begin(), counts.end());
+    std::sort(out.count_by.begin(), out.count_by.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    return out;
+}
+
+SearchResult Searcher::search(const SearchRequest& request) const {
+    const PreparedQuery q = prepare(request);
+    const auto shards = candidate_shards(q);
+    std::vector<ShardResult> parts(shards.size());
+    std::exception_ptr error;
+    const auto n = static_cast<std::int64_t>(shards.size());
+#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(1, request.threads))
+    for (std::int64_t i = 0; i < n; ++i) {
+        try {
+            parts[static_cast<std::size_t>(i)] =
+                search_shard(q, shards[static_cast<std::size_t>(i)]);
+        } catch (...) {
+#pragma omp critical(kiln_search_error)
+            if (!error) error = std::current_exception();
+        }
+    }
+    if (error) std::rethrow_exception(error);
+    return merge(q, std::move(parts), shards.size());
+}
+
+std::vector<store::RecordRow> Searcher::records(const std::vector<Hit>& hits) const {
+    // One read per shard, then back into the order of `hits`.
+    std::map<std::uint64_t, std::vector<std::uint64_t>> by_shard;
+    for (const auto& h : hits) by_shard[h.shard_id].push_back(h.row);
+    std::map<std::uint64_t, store::RecordRow> found;
+    const store::Layout layout(data_dir_);
+    const std::lock_guard lock(store::h5::library_mutex());
+    for (const auto& [shard_id, rows] : by_shard) {
+        const store::ShardReader shard(layout.shard(shard_id));
+        auto recs = shard.records_at(rows);
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            found[(shard_id << 32) | rows[i]] = std::move(recs[i]);
+        }
+    }
+    std::vector<store::RecordRow> out;
+    out.reserve(hits.size());
+    for (const auto& h : hits) out.push_back(found.at(h.id()));
+    return out;
+}
+
+std::string Searcher::read_bytes(std::uint64_t shard_id, const store::RecordRow& r) const {
+    const std::lock_guard lock(store::h5::library_mutex());
+    const store::ShardReader shard(store::Layout(data_dir_).shard(shard_id));
+    return shard.read_bytes(r);
+}
+
+IndexUpdate update_index(const std::string& data_dir, const IndexPolicy& policy, int threads,
+                         bool durable, bool rebuild_all) {
+    const store::Layout layout(data_dir);
+    const store::Catalog catalog = store::read_catalog(layout.catalog());
+    IndexUpdate update;
+    for (const auto& s : catalog.shards) update.records += s.records;
+    if (!rebuild_all) {
+        try {
+            const Dictionary d = Dictionary::open(layout.dictionary(), catalog);
+            if (d.policy.keyword_fields == policy.keyword_fields) {
+                update.segments_kept = catalog.shards.size();
+                return update;
+            }
+        } catch (const Error&) {
+            // missing, stale or unreadable: rebuilt below
+        }
+    }
+    fs::make_dirs(layout.index_dir());
+    std::vector<const store::ShardEntry*> todo;
+    for (const auto& s : catalog.shards) {
+        bool current = false;
+        if (!rebuild_all && fs::is_file(layout.segment(s.id))) {
+            try {
+                const SegmentReader seg(layout.segment(s.id));
+                current = seg.shard_checksum() == s.checksum.hex() &&
+                          seg.policy().keyword_fields == policy.keyword_fields;
+            } catch (const Error&) {
+                current = false;
+            }
+        }
+        if (current) {
+            ++update.segments_kept;
+        } else {
+            todo.push_back(&s);
+        }
+    }
+    std::exception_ptr error;
+    const auto n = static_cast<std::int64_t>(todo.size());
+    // HDF5 reads and writes are serialised; parsing and flattening records run in parallel.
+#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(1, threads))
+    for (std::int64_t i = 0; i < n; ++i) {
+        const auto& s = *todo[static_cast<std::size_t>(i)];
+        try {
+            build_segment(layout.root() + "/" + s.file, layout.segment(s.id), policy, s.checksum,
+                          durable);
+        } catch (...) {
+#pragma omp critical(kiln_index_error)
+            if (!error) error = std::current_exception();
+        }
+    }
+    if (error) std::rethrow_exception(error);
+    update.segments_built = todo.size();
+    write_dictionary(data_dir, catalog, policy, durable);
+    update.dictionary_written = true;
+    return update;
+}
+
+}  // namespace kiln::index

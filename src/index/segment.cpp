@@ -1,0 +1,430 @@
+#include "kiln/index/segment.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "kiln/core/error.hpp"
+#include "kiln/core/fs.hpp"
+#include "kiln/store/layout.hpp"
+#include "kiln/store/shard.hpp"
+#include "store/h5.hpp"
+
+namespace kiln::index {
+namespace h5 = store::h5;
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+void append_bitmap(const Roaring& r, std::vector<std::uint8_t>& blob,
+                   std::vector<std::uint64_t>& offsets) {
+    const std::size_t at = blob.size();
+    blob.resize(at + r.getSizeInBytes(true));
+    r.write(reinterpret_cast<char*>(blob.data() + at), true);
+    offsets.push_back(blob.size());
+}
+
+Roaring bitmap_of(const std::vector<std::uint32_t>& rows) {
+    Roaring r;
+    r.addMany(rows.size(), rows.data());
+    r.runOptimize();
+    return r;
+}
+
+Roaring read_bitmap(std::string_view bytes, const std::string& what) {
+    try {
+        return Roaring::readSafe(bytes.data(), bytes.size());
+    } catch (const std::exception& e) {
+        throw DataError(what + ": corrupt bitmap (" + e.what() + ")");
+    }
+}
+
+}  // namespace
+
+SegmentBuilder::SegmentBuilder(IndexPolicy policy) : policy_(std::move(policy)) {}
+
+void SegmentBuilder::add(std::uint32_t row, const nlohmann::json& record) {
+    flatten(record, [&](const Leaf& leaf) {
+        auto it = fields_.find(leaf.field);
+        if (it == fields_.end()) it = fields_.emplace(std::string(leaf.field), Field{}).first;
+        Field& f = it->second;
+        f.kinds |= kind_bit(leaf.kind);
+        if (f.rows.empty() || f.rows.back() != row) f.rows.push_back(row);
+        if (leaf.kind == ValueKind::kNumber) {
+            if (!std::isnan(leaf.number)) f.numbers.emplace_back(leaf.number, row);
+        } else if (policy_.is_keyword(leaf.field)) {
+            auto t = f.terms.find(leaf.text);
+            if (t == f.terms.end()) t = f.terms.emplace(std::string(leaf.text), 0).first;
+            if (t->second.empty() || t->second.back() != row) t->second.push_back(row);
+        }
+    });
+}
+
+void SegmentBuilder::add_json(std::uint32_t row, std::string_view metadata_json) {
+    nlohmann::json record;
+    try {
+        record = nlohmann::json::parse(metadata_json);
+    } catch (const nlohmann::json::exception& e) {
+        throw DataError("record row " + std::to_string(row) + ": metadata is not JSON (" +
+                        e.what() + ")");
+    }
+    add(row, record);
+}
+
+void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std::uint64_t records,
+                           const Hash128& shard_checksum, bool durable) const {
+    std::vector<std::string> names, types;
+    std::vector<std::uint64_t> counts, exists_offsets{0}, term_begin{0}, number_begin{0};
+    std::vector<std::uint8_t> exists_blob, values, postings;
+    std::vector<std::uint64_t> value_offsets{0}, posting_offsets{0}, term_counts;
+    std::vector<double> mins, maxs, numbers;
+    std::vector<std::uint32_t> number_rows;
+    for (const auto& [name, f] : fields_) {
+        names.push_back(name);
+        types.emplace_back(to_string(field_type_of(f.kinds)));
+        counts.push_back(f.rows.size());
+        append_bitmap(bitmap_of(f.rows), exists_blob, exists_offsets);
+        for (const auto& [text, rows] : f.terms) {
+            values.insert(values.end(), text.begin(), text.end());
+            value_offsets.push_back(values.size());
+            append_bitmap(bitmap_of(rows), postings, posting_offsets);
+            term_counts.push_back(rows.size());
+        }
+        term_begin.push_back(term_counts.size());
+        auto sorted = f.numbers;
+        std::sort(sorted.begin(), sorted.end());
+        for (const auto& [v, r] : sorted) {
+            numbers.push_back(v);
+            number_rows.push_back(r);
+        }
+        number_begin.push_back(numbers.size());
+        mins.push_back(sorted.empty() ? kNaN : sorted.front().first);
+        maxs.push_back(sorted.empty() ? kNaN : sorted.back().first);
+    }
+    const std::string tmp = path + ".tmp";
+    {
+        const std::lock_guard lock(h5::library_mutex());
+        h5::silence_errors();
+        h5::Handle file = h5::create_file(tmp);
+        const hid_t root = file.id();
+        h5::set_attr(root, "kiln_schema_version", store::kSchemaVersion);
+        h5::set_attr(root, "kind", "segment");
+        h5::set_attr(root, "shard_id", static_cast<std::int64_t>(shard_id));
+        h5::set_attr(root, "records", static_cast<std::int64_t>(records));
+        h5::set_attr(root, "shard_checksum", shard_checksum.hex());
+        h5::set_attr(root, "policy", policy_.to_json().dump());
+        {
+            h5::Handle g = h5::create_group(root, "fields");
+            h5::write_strings(g.id(), "name", names);
+            h5::write_strings(g.id(), "type", types);
+            h5::write_u64(g.id(), "records", counts);
+            h5::write_u64(g.id(), "exists_offsets", exists_offsets);
+            h5::write_u8(g.id(), "exists", exists_blob);
+            h5::write_u64(g.id(), "term_begin", term_begin);
+            h5::write_u64(g.id(), "number_begin", number_begin);
+            h5::write_f64(g.id(), "number_min", mins);
+            h5::write_f64(g.id(), "number_max", maxs);
+        }
+        {
+            h5::Handle g = h5::create_group(root, "terms");
+            h5::write_u64(g.id(), "value_offsets", value_offsets);
+            h5::write_u8(g.id(), "values", values);
+            h5::write_u64(g.id(), "posting_offsets", posting_offsets);
+            h5::write_u8(g.id(), "postings", postings);
+            h5::write_u64(g.id(), "count", term_counts);
+        }
+        {
+            h5::Handle g = h5::create_group(root, "numbers");
+            h5::write_f64(g.id(), "values", numbers);
+            h5::write_u32(g.id(), "rows", number_rows);
+        }
+        if (durable) h5::check(H5Fflush(root, H5F_SCOPE_GLOBAL), "H5Fflush");
+        file.close("index segment '" + tmp + "'");
+    }
+    if (durable) {
+        fs::fsync_path(tmp);
+        fs::durable_rename(tmp, path);
+    } else if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        throw IoError(errno_message("cannot rename '" + tmp + "'"));
+    }
+}
+
+void build_segment(const std::string& shard_path, const std::string& segment_path,
+                   const IndexPolicy& policy, const Hash128& shard_checksum, bool durable) {
+    std::uint64_t shard_id = 0;
+    std::vector<store::RecordRow> rows;
+    {
+        const std::lock_guard lock(h5::library_mutex());
+        const store::ShardReader shard(shard_path);
+        shard_id = shard.shard_id();
+        rows = shard.records();
+    }
+    SegmentBuilder builder(policy);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        try {
+            builder.add_json(static_cast<std::uint32_t>(i), rows[i].metadata_json);
+        } catch (const DataError& e) {
+            throw DataError("'" + shard_path + "': " + e.what());
+        }
+    }
+    builder.write(segment_path, shard_id, rows.size(), shard_checksum, durable);
+}
+
+struct SegmentReader::Impl {
+    std::string path;
+    h5::Handle file;
+    h5::Handle fields_group, terms_group, numbers_group;
+    std::uint64_t shard_id = 0;
+    std::uint64_t records = 0;
+    std::string shard_checksum;
+    std::string policy;
+    std::vector<SegmentField> fields;
+    std::vector<std::uint64_t> exists_offsets;
+
+    [[nodiscard]] std::string what(const SegmentField& f) const {
+        return "index segment '" + path + "', field '" + f.name + "'";
+    }
+
+    // Term texts of f and the offsets of their values, read under the caller's lock.
+    std::vector<std::string> term_texts(const SegmentField& f) const {
+        std::vector<std::string> out;
+        if (f.term_begin == f.term_end) return out;
+        const auto offs =
+            h5::read_u64(terms_group.id(), "value_offsets", f.term_begin, f.term_end + 1);
+        h5::Handle ds = h5::open_dataset(terms_group.id(), "values");
+        const std::string bytes = h5::read_bytes(ds.id(), offs.front(), offs.back() - offs.front());
+        out.reserve(offs.size() - 1);
+        for (std::size_t i = 0; i + 1 < offs.size(); ++i) {
+            if (offs[i + 1] < offs[i] || offs[i + 1] > offs.back()) {
+                throw DataError(what(f) + ": term offsets are not increasing");
+            }
+            out.emplace_back(bytes.substr(offs[i] - offs.front(), offs[i + 1] - offs[i]));
+        }
+        return out;
+    }
+
+    // Postings of terms [begin, end) (absolute term numbers) as one byte string with offsets.
+    std::pair<std::string, std::vector<std::uint64_t>> posting_bytes(std::uint64_t begin,
+                                                                     std::uint64_t end) const {
+        auto offs = h5::read_u64(terms_group.id(), "posting_offsets", begin, end + 1);
+        h5::Handle ds = h5::open_dataset(terms_group.id(), "postings");
+        std::string bytes = h5::read_bytes(ds.id(), offs.front(), offs.back() - offs.front());
+        return {std::move(bytes), std::move(offs)};
+    }
+};
+
+SegmentReader::SegmentReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+    const std::lock_guard lock(h5::library_mutex());
+    h5::silence_errors();
+    Impl& m = *impl_;
+    m.path = path;
+    if (!fs::is_file(path)) {
+        throw NoInputError("index segment '" + path +
+                           "' does not exist; rebuild the index with `kiln index DATA`");
+    }
+    m.file = h5::open_file(path);
+    const hid_t root = m.file.id();
+    if (!h5::has_attr(root, "kind") || h5::get_attr_string(root, "kind") != "segment") {
+        throw DataError("'" + path + "' is not a kiln index segment");
+    }
+    const auto version = h5::get_attr_int(root, "kiln_schema_version");
+    if (version < 1 || version > store::kSchemaVersion) {
+        throw DataError("'" + path + "' has kiln_schema_version " + std::to_string(version) +
+                        "; this kiln reads 1.." + std::to_string(store::kSchemaVersion));
+    }
+    m.shard_id = static_cast<std::uint64_t>(h5::get_attr_int(root, "shard_id"));
+    m.records = static_cast<std::uint64_t>(h5::get_attr_int(root, "records"));
+    m.shard_checksum = h5::get_attr_string(root, "shard_checksum");
+    m.policy = h5::get_attr_string(root, "policy");
+    m.fields_group = h5::open_group(root, "fields");
+    m.terms_group = h5::open_group(root, "terms");
+    m.numbers_group = h5::open_group(root, "numbers");
+    const hid_t g = m.fields_group.id();
+    const auto names = h5::read_strings(g, "name");
+    const auto types = h5::read_strings(g, "type");
+    const auto counts = h5::read_u64(g, "records");
+    m.exists_offsets = h5::read_u64(g, "exists_offsets");
+    const auto term_begin = h5::read_u64(g, "term_begin");
+    const auto number_begin = h5::read_u64(g, "number_begin");
+    const auto mins = h5::read_f64(g, "number_min");
+    const auto maxs = h5::read_f64(g, "number_max");
+    const std::size_t n = names.size();
+    if (types.size() != n || counts.size() != n || m.exists_offsets.size() != n + 1 ||
+        term_begin.size() != n + 1 || number_begin.size() != n + 1 || mins.size() != n ||
+        maxs.size() != n) {
+        throw DataError("'" + path + "': the /fields columns have different lengths");
+    }
+    m.fields.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        SegmentField& f = m.fields[i];
+        f.name = names[i];
+        f.type = field_type_from_string(types[i]);
+        f.records = counts[i];
+        f.term_begin = term_begin[i];
+        f.term_end = term_begin[i + 1];
+        f.number_begin = number_begin[i];
+        f.number_end = number_begin[i + 1];
+        f.number_min = mins[i];
+        f.number_max = maxs[i];
+        if (f.term_end < f.term_begin || f.number_end < f.number_begin ||
+            (i > 0 && !(m.fields[i - 1].name < f.name))) {
+            throw DataError("'" + path + "': the field table is not in order at '" + f.name + "'");
+        }
+    }
+}
+
+SegmentReader::~SegmentReader() {
+    if (impl_) {
+        const std::lock_guard lock(h5::library_mutex());
+        impl_.reset();
+    }
+}
+SegmentReader::SegmentReader(SegmentReader&&) noexcept = default;
+SegmentReader& SegmentReader::operator=(SegmentReader&&) noexcept = default;
+
+std::uint64_t SegmentReader::shard_id() const { return impl_->shard_id; }
+std::uint64_t SegmentReader::records() const { return impl_->records; }
+std::string SegmentReader::shard_checksum() const { return impl_->shard_checksum; }
+IndexPolicy SegmentReader::policy() const {
+    return IndexPolicy::from_json(nlohmann::json::parse(impl_->policy));
+}
+const std::vector<SegmentField>& SegmentReader::fields() const { return impl_->fields; }
+
+const SegmentField* SegmentReader::field(std::string_view name) const {
+    const auto& fs = impl_->fields;
+    const auto it = std::lower_bound(
+        fs.begin(), fs.end(), name,
+        [](const SegmentField& f, std::string_view n) { return std::string_view(f.name) < n; });
+    return it != fs.end() && it->name == name ? &*it : nullptr;
+}
+
+Roaring SegmentReader::all() const {
+    Roaring r;
+    if (impl_->records > 0) r.addRange(0, impl_->records);
+    return r;
+}
+
+Roaring SegmentReader::exists(const SegmentField& f) const {
+    const auto i = static_cast<std::size_t>(&f - impl_->fields.data());
+    std::string bytes;
+    {
+        const std::lock_guard lock(h5::library_mutex());
+        h5::Handle ds = h5::open_dataset(impl_->fields_group.id(), "exists");
+        bytes = h5::read_bytes(ds.id(), impl_->exists_offsets[i],
+                               impl_->exists_offsets[i + 1] - impl_->exists_offsets[i]);
+    }
+    return read_bitmap(bytes, impl_->what(f));
+}
+
+Roaring SegmentReader::term(const SegmentField& f, std::string_view value) const {
+    std::string bytes;
+    {
+        const std::lock_guard lock(h5::library_mutex());
+        const auto texts = impl_->term_texts(f);
+        const auto it = std::lower_bound(texts.begin(), texts.end(), value);
+        if (it == texts.end() || *it != value) return {};
+        const std::uint64_t t = f.term_begin + static_cast<std::uint64_t>(it - texts.begin());
+        bytes = impl_->posting_bytes(t, t + 1).first;
+    }
+    return read_bitmap(bytes, impl_->what(f));
+}
+
+Roaring SegmentReader::prefix(const SegmentField& f, std::string_view prefix) const {
+    std::string bytes;
+    std::vector<std::uint64_t> offs;
+    {
+        const std::lock_guard lock(h5::library_mutex());
+        const auto texts = impl_->term_texts(f);
+        const auto lo = std::lower_bound(texts.begin(), texts.end(), prefix);
+        auto hi = lo;
+        while (hi != texts.end() && std::string_view(*hi).substr(0, prefix.size()) == prefix) {
+            ++hi;
+        }
+        if (lo == hi) return {};
+        const auto b = f.term_begin + static_cast<std::uint64_t>(lo - texts.begin());
+        const auto e = f.term_begin + static_cast<std::uint64_t>(hi - texts.begin());
+        std::tie(bytes, offs) = impl_->posting_bytes(b, e);
+    }
+    Roaring out;
+    for (std::size_t i = 0; i + 1 < offs.size(); ++i) {
+        out |= read_bitmap(
+            std::string_view(bytes).substr(offs[i] - offs.front(), offs[i + 1] - offs[i]),
+            impl_->what(f));
+    }
+    return out;
+}
+
+Roaring SegmentReader::range(const SegmentField& f, double lo, bool lo_inclusive, double hi,
+                             bool hi_inclusive) const {
+    if (f.number_begin == f.number_end || lo > f.number_max || hi < f.number_min) return {};
+    std::vector<double> values;
+    {
+        const std::lock_guard lock(h5::library_mutex());
+        values = h5::read_f64(impl_->numbers_group.id(), "values", f.number_begin, f.number_end);
+    }
+    const auto b = lo_inclusive ? std::lower_bound(values.begin(), values.end(), lo)
+                                : std::upper_bound(values.begin(), values.end(), lo);
+    const auto e = hi_inclusive ? std::upper_bound(values.begin(), values.end(), hi)
+                                : std::lower_bound(values.begin(), values.end(), hi);
+    if (b >= e) return {};
+    std::vector<std::uint32_t> rows;
+    {
+        const std::lock_guard lock(h5::library_mutex());
+        rows = h5::read_u32(impl_->numbers_group.id(), "rows",
+                            f.number_begin + static_cast<std::uint64_t>(b - values.begin()),
+                            f.number_begin + static_cast<std::uint64_t>(e - values.begin()));
+    }
+    std::sort(rows.begin(), rows.end());
+    Roaring out;
+    out.addMany(rows.size(), rows.data());
+    return out;
+}
+
+std::vector<std::pair<std::string, Roaring>> SegmentReader::terms(const SegmentField& f) const {
+    std::vector<std::string> texts;
+    std::string bytes;
+    std::vector<std::uint64_t> offs;
+    {
+        const std::lock_guard lock(h5::library_mutex());
+        texts = impl_->term_texts(f);
+        if (texts.empty()) return {};
+        std::tie(bytes, offs) = impl_->posting_bytes(f.term_begin, f.term_end);
+    }
+    std::vector<std::pair<std::string, Roaring>> out;
+    out.reserve(texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        out.emplace_back(std::move(texts[i]),
+                         read_bitmap(std::string_view(bytes).substr(offs[i] - offs.front(),
+                                                                    offs[i + 1] - offs[i]),
+                                     impl_->what(f)));
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> SegmentReader::term_counts(
+    const SegmentField& f) const {
+    const std::lock_guard lock(h5::library_mutex());
+    auto texts = impl_->term_texts(f);
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    if (texts.empty()) return out;
+    const auto counts = h5::read_u64(impl_->terms_group.id(), "count", f.term_begin, f.term_end);
+    out.reserve(texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) out.emplace_back(std::move(texts[i]), counts[i]);
+    return out;
+}
+
+std::vector<std::pair<double, std::uint32_t>> SegmentReader::numbers(const SegmentField& f) const {
+    std::vector<double> values;
+    std::vector<std::uint32_t> rows;
+    {
+        const std::lock_guard lock(h5::library_mutex());
+        values = h5::read_f64(impl_->numbers_group.id(), "values", f.number_begin, f.number_end);
+        rows = h5::read_u32(impl_->numbers_group.id(), "rows", f.number_begin, f.number_end);
+    }
+    std::vector<std::pair<double, std::uint32_t>> out(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) out[i] = {values[i], rows[i]};
+    return out;
+}
+
+}  // namespace kiln::index
