@@ -8,6 +8,7 @@ find_package(Boost 1.71 REQUIRED COMPONENTS program_options)
 find_package(nlohmann_json 3.9 REQUIRED)
 find_package(LibArchive REQUIRED)
 find_package(roaring REQUIRED)  # CRoaring (libroaring-dev): index postings
+find_package(simdjson REQUIRED)  # simdjson (libsimdjson-dev): reading records to index them
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(MAGIC REQUIRED IMPORTED_TARGET libmagic)

@@ -25,6 +25,7 @@ PACKAGES=(
   libsymspg-dev                        # spglib: space groups
   libpugixml-dev                       # XML: vasprun.xml
   libroaring-dev                       # CRoaring: compressed bitmaps for the search index
+  libsimdjson-dev                      # simdjson: fast JSON reading for the index build
   time bc bsdextrautils                # /usr/bin/time (peak memory), bc and column for benchmarks
 )
 

@@ -161,6 +161,10 @@ struct Output {
 
 void print_hits(const index::Searcher& searcher, const index::SearchResult& result,
                 const index::SearchRequest& req, const Output& out) {
+    if (out.format == "ids") {
+        for (const auto& h : result.page) std::cout << h.id() << "\n";
+        return;
+    }
     const auto records = searcher.records(result.page);
     std::vector<nlohmann::json> parsed;
     parsed.reserve(records.size());
@@ -179,9 +183,7 @@ void print_hits(const index::Searcher& searcher, const index::SearchResult& resu
         for (const auto& f : out.fields) p[f] = field_value(parsed[i], f);
         return p;
     };
-    if (out.format == "ids") {
-        for (const auto& h : result.page) std::cout << h.id() << "\n";
-    } else if (out.format == "paths") {
+    if (out.format == "paths") {
         for (const auto& r : records) std::cout << r.path << "\n";
     } else if (out.format == "jsonl") {
         for (std::size_t i = 0; i < parsed.size(); ++i) std::cout << projected(i).dump() << "\n";

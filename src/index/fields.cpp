@@ -1,5 +1,7 @@
 #include "kiln/index/fields.hpp"
 
+#include <simdjson.h>
+
 #include "kiln/core/error.hpp"
 
 namespace kiln::index {
@@ -38,7 +40,54 @@ void walk(const nlohmann::json& node, std::string& path,
     }
 }
 
+// Walks a simdjson DOM element the way walk() walks an nlohmann one.
+void walk_dom(simdjson::dom::element node, std::string& path,
+              const std::function<void(const Leaf&)>& visit) {
+    using T = simdjson::dom::element_type;
+    switch (node.type()) {
+        case T::OBJECT:
+            for (const auto field : simdjson::dom::object(node)) {
+                const std::size_t size = path.size();
+                if (!path.empty()) path += '.';
+                path += field.key;
+                walk_dom(field.value, path, visit);
+                path.resize(size);
+            }
+            break;
+        case T::ARRAY:
+            for (const auto value : simdjson::dom::array(node)) walk_dom(value, path, visit);
+            break;
+        case T::STRING:
+            visit(Leaf{path, ValueKind::kString, std::string_view(node), 0});
+            break;
+        case T::BOOL:
+            visit(Leaf{path, ValueKind::kBoolean, bool(node) ? "true" : "false", 0});
+            break;
+        case T::INT64:
+            visit(Leaf{path, ValueKind::kNumber, {}, static_cast<double>(std::int64_t(node))});
+            break;
+        case T::UINT64:
+            visit(Leaf{path, ValueKind::kNumber, {}, static_cast<double>(std::uint64_t(node))});
+            break;
+        case T::DOUBLE:
+            visit(Leaf{path, ValueKind::kNumber, {}, double(node)});
+            break;
+        case T::NULL_VALUE:
+            break;
+    }
+}
+
 }  // namespace
+
+void flatten_text(std::string_view json_text, const std::function<void(const Leaf&)>& visit) {
+    thread_local simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (const auto error = parser.parse(json_text.data(), json_text.size()).get(doc); error) {
+        throw DataError(std::string("not JSON: ") + simdjson::error_message(error));
+    }
+    std::string path;
+    walk_dom(doc, path, visit);
+}
 
 void flatten(const nlohmann::json& record, const std::function<void(const Leaf&)>& visit) {
     std::string path;

@@ -214,15 +214,17 @@ private:
         return b;
     }
 
+    // A field name: anything up to a space or special character, '\' escaping the next one
+    // (record keys from JSON files may hold any character).
     std::string read_field() {
         std::string f;
         while (!at_end() && !is_special(peek())) {
-            const char c = peek();
-            if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '.' && c != '_' &&
-                c != '-' && c != '@') {
-                fail("a field name (letters, digits, '.', '_', '-', '@')");
+            if (peek() == '*') fail("a field name without '*'");
+            if (peek() == '\\') {
+                ++pos_;
+                if (at_end()) fail("a character after '\\'");
             }
-            f += c;
+            f += peek();
             ++pos_;
         }
         return f;

@@ -503,6 +503,10 @@ SearchResult Searcher::merge(const PreparedQuery& q, std::vector<ShardResult> pa
     out.shards_searched = shards_searched;
     std::map<std::string, std::uint64_t> counts;
     std::vector<Hit> hits;
+    // Shard order, whoever computed each part: floating-point sums then do not depend on
+    // the thread or rank count.
+    std::sort(parts.begin(), parts.end(),
+              [](const ShardResult& a, const ShardResult& b) { return a.shard_id < b.shard_id; });
     for (auto& p : parts) {
         out.total += p.matches;
         for (const auto& [k, n] : p.counts) counts[k] += n;

@@ -45,31 +45,47 @@ Roaring read_bitmap(std::string_view bytes, const std::string& what) {
 SegmentBuilder::SegmentBuilder(IndexPolicy policy) : policy_(std::move(policy)) {}
 
 void SegmentBuilder::add(std::uint32_t row, const nlohmann::json& record) {
-    flatten(record, [&](const Leaf& leaf) {
-        auto it = fields_.find(leaf.field);
-        if (it == fields_.end()) it = fields_.emplace(std::string(leaf.field), Field{}).first;
-        Field& f = it->second;
-        f.kinds |= kind_bit(leaf.kind);
-        if (f.rows.empty() || f.rows.back() != row) f.rows.push_back(row);
-        if (leaf.kind == ValueKind::kNumber) {
-            if (!std::isnan(leaf.number)) f.numbers.emplace_back(leaf.number, row);
-        } else if (policy_.is_keyword(leaf.field)) {
-            auto t = f.terms.find(leaf.text);
-            if (t == f.terms.end()) t = f.terms.emplace(std::string(leaf.text), 0).first;
-            if (t->second.empty() || t->second.back() != row) t->second.push_back(row);
-        }
-    });
+    std::size_t ordinal = 0;
+    flatten(record, [&](const Leaf& leaf) { add_leaf(row, ordinal++, leaf); });
 }
 
 void SegmentBuilder::add_json(std::uint32_t row, std::string_view metadata_json) {
-    nlohmann::json record;
+    std::size_t ordinal = 0;
     try {
-        record = nlohmann::json::parse(metadata_json);
-    } catch (const nlohmann::json::exception& e) {
-        throw DataError("record row " + std::to_string(row) + ": metadata is not JSON (" +
-                        e.what() + ")");
+        flatten_text(metadata_json, [&](const Leaf& leaf) { add_leaf(row, ordinal++, leaf); });
+    } catch (const DataError& e) {
+        throw DataError("record row " + std::to_string(row) + ": metadata is " + e.what());
     }
-    add(row, record);
+}
+
+void SegmentBuilder::add_leaf(std::uint32_t row, std::size_t ordinal, const Leaf& leaf) {
+    // Records of one shard mostly share their field sequence: the field at the same leaf
+    // ordinal in the previous record is usually this one, which saves a map lookup.
+    if (ordinal >= recent_.size()) recent_.resize(ordinal + 1, nullptr);
+    Slot* slot = recent_[ordinal];
+    if (slot == nullptr || slot->first != leaf.field) {
+        auto it = fields_.find(leaf.field);
+        if (it == fields_.end()) it = fields_.emplace(std::string(leaf.field), Field{}).first;
+        slot = &*it;
+        recent_[ordinal] = slot;
+    }
+    Field& f = slot->second;
+    f.kinds |= kind_bit(leaf.kind);
+    if (f.rows.empty() || f.rows.back() != row) f.rows.push_back(row);
+    if (leaf.kind == ValueKind::kNumber) {
+        if (!std::isnan(leaf.number)) f.numbers.emplace_back(leaf.number, row);
+        return;
+    }
+    if (f.keyword == 0) f.keyword = policy_.is_keyword(leaf.field) ? 1 : 2;
+    if (f.keyword != 1) return;
+    // Files with many records repeat their files.* values row after row.
+    if (f.last_term == nullptr || f.last_term->first != leaf.text) {
+        auto t = f.terms.find(leaf.text);
+        if (t == f.terms.end()) t = f.terms.emplace(std::string(leaf.text), 0).first;
+        f.last_term = &*t;
+    }
+    auto& rows = f.last_term->second;
+    if (rows.empty() || rows.back() != row) rows.push_back(row);
 }
 
 void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std::uint64_t records,
@@ -85,7 +101,13 @@ void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std:
         types.emplace_back(to_string(field_type_of(f.kinds)));
         counts.push_back(f.rows.size());
         append_bitmap(bitmap_of(f.rows), exists_blob, exists_offsets);
-        for (const auto& [text, rows] : f.terms) {
+        std::vector<const std::pair<const std::string, std::vector<std::uint32_t>>*> sorted_terms;
+        sorted_terms.reserve(f.terms.size());
+        for (const auto& t : f.terms) sorted_terms.push_back(&t);
+        std::sort(sorted_terms.begin(), sorted_terms.end(),
+                  [](const auto* a, const auto* b) { return a->first < b->first; });
+        for (const auto* term : sorted_terms) {
+            const auto& [text, rows] = *term;
             values.insert(values.end(), text.begin(), text.end());
             value_offsets.push_back(values.size());
             append_bitmap(bitmap_of(rows), postings, posting_offsets);

@@ -29,6 +29,10 @@ struct Leaf {
 
 /// Calls `visit` for every non-null leaf of `record` (depth first, in key order).
 void flatten(const nlohmann::json& record, const std::function<void(const Leaf&)>& visit);
+/// The same leaves straight from JSON text, without building the document (the index build
+/// reads millions of records). Keys are visited in text order. Throws DataError when the text
+/// is not JSON.
+void flatten_text(std::string_view json_text, const std::function<void(const Leaf&)>& visit);
 
 /// Which string/boolean fields get term postings. Patterns are exact field names or a prefix
 /// ending in '*' ("dft.*").

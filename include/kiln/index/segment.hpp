@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -49,14 +50,26 @@ public:
                const Hash128& shard_checksum, bool durable) const;
 
 private:
+    struct TextHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
     struct Field {
         unsigned kinds = 0;
+        int keyword = 0;                  // 0 not yet known, 1 keyword-indexed, 2 not
         std::vector<std::uint32_t> rows;  // rows that have the field, increasing
-        std::map<std::string, std::vector<std::uint32_t>, std::less<>> terms;
+        std::unordered_map<std::string, std::vector<std::uint32_t>, TextHash, std::equal_to<>>
+            terms;  // sorted when written
+        std::pair<const std::string, std::vector<std::uint32_t>>* last_term = nullptr;
         std::vector<std::pair<double, std::uint32_t>> numbers;
     };
+    using Slot = std::pair<const std::string, Field>;
+    void add_leaf(std::uint32_t row, std::size_t ordinal, const Leaf& leaf);
     IndexPolicy policy_;
     std::map<std::string, Field, std::less<>> fields_;
+    std::vector<Slot*> recent_;  // field of the previous record at each leaf ordinal
 };
 
 /// Builds the segment of one committed shard from its records.

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# kiln search / get / fields / index on the real pymatgen-test-files dataset: Forge's helper
+# flags equal their queries, paging and sorting, output formats, every bad-input error, a
+# missing or stale index, rebuilding the index, files written by `kiln get` equal to the
+# originals (and never outside --to), and the same answers under mpirun with 2 ranks.
+source "$(dirname "$0")/lib.sh"
+require_pymatgen_files
+D=$SCRATCH/data
+expect_exit 0 "$KILN" ingest "$PMG" --out "$D" --no-fsync --shard-bytes 64MiB --progress-interval 600
+search() { "$KILN" search "$D" "$@"; }
+ids() { search "$@" --format ids --limit 0; }
+
+# Helper flags are the queries they stand for.
+same_ids() {  # same_ids "QUERY" FLAGS...
+    local q=$1; shift
+    diff <(ids --query="$q") <(ids "$@") >/dev/null || fail "flags $* differ from query $q"
+    [ -n "$(ids --query="$q")" ] || fail "query $q matches nothing; the comparison proves nothing"
+}
+same_ids 'material.elements:Fe AND material.elements:O' --elements Fe,O
+same_ids 'material.elements:Fe OR material.elements:O' --elements Fe,O --any
+same_ids 'mdf.source_name:data' --source data
+same_ids 'crystal_structure.space_group_number:[200 TO 230]' --range crystal_structure.space_group_number:200:230
+same_ids 'crystal_structure.volume:[100 TO *]' --range crystal_structure.volume:100:
+same_ids '_exists_:dft.energy' --exists dft.energy
+same_ids 'material.elements:Li AND NOT kiln.format:json' --elements Li --exclude kiln.format:json
+same_ids 'elements:Li' --elements Li   # a unique last name is an alias
+pass "helper flags equal their queries"
+
+# Paging: the pages together are the full list, in record-id order; no 10 000 cap.
+all=$(ids 'material.elements:O')
+n=$(echo "$all" | wc -l)
+[ "$n" -gt 200 ] || fail "expected many oxygen records, got $n"
+pages=$(for off in $(seq 0 50 "$n"); do search 'material.elements:O' --format ids --limit 50 --offset "$off"; done)
+[ "$pages" = "$all" ] || fail "pages of 50 do not add up to the full result"
+[ "$(echo "$all" | sort -n)" = "$all" ] || fail "hits are not in record-id order"
+[ "$(search 'material.elements:O' --format ids | wc -l)" = 20 ] || fail "default limit is not 20"
+pass "paging: $n hits in pages of 50 equal --limit 0"
+
+# Sorting: values non-increasing, records without the field last.
+search --sort crystal_structure.volume:desc --limit 0 --format jsonl --fields crystal_structure.volume \
+    > "$SCRATCH/sorted.jsonl"
+$PY - "$SCRATCH/sorted.jsonl" <<'PY' || fail "--sort crystal_structure.volume:desc is not in order"
+import json, sys
+vals = [json.loads(l)["crystal_structure.volume"] for l in open(sys.argv[1])]
+have = [v for v in vals if v is not None]
+first_missing = next((i for i, v in enumerate(vals) if v is None), len(vals))
+assert len(have) > 100 and first_missing == len(have), (len(have), first_missing)
+assert all(a >= b for a, b in zip(have, have[1:]))
+PY
+pass "sort descending with missing values last"
+
+# Formats.
+search 'kiln.format:cif' --format json --limit 3 > "$SCRATCH/out.json"
+$PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['total']>3 and len(d['results'])==3 and d['results'][0]['kiln']['format']=='cif', d['total']" "$SCRATCH/out.json" ||
+    fail "--format json"
+search 'kiln.format:cif' --format paths --limit 0 | grep -q '\.cif' || fail "--format paths"
+search 'kiln.format:cif' --limit 2 | tail -1 | grep -q "records match; showing 1-2" || fail "table footer"
+expect_exit 0 "$KILN" search "$D" 'material.elements:Og'
+expect_output "0 records match"
+pass "formats table, json, jsonl, paths, ids; an empty result is not an error"
+
+# Aggregations agree with the hit lists.
+search --count-by kiln.format --format json > "$SCRATCH/agg.json"
+cif=$(ids 'kiln.format:cif' | wc -l)
+$PY -c "import json,sys; d=json.load(open(sys.argv[1])); c={x['value']:x['count'] for x in d['count_by']['counts']}; assert c['cif']==int(sys.argv[2]), (c['cif'], sys.argv[2])" "$SCRATCH/agg.json" "$cif" ||
+    fail "--count-by kiln.format disagrees with the cif hit count"
+search 'kiln.format:cif' --stats crystal_structure.volume | grep -q "crystal_structure.volume: count" || fail "--stats"
+pass "count-by and stats"
+
+# Bad input: exit 64 naming the column, the field, or what was expected.
+bad() {  # bad "QUERY" "TEXT"
+    expect_exit 64 "$KILN" search "$D" --query="$1"
+    expect_output "$2"
+}
+bad 'material.elements:Fe AND (' "column 27"
+bad 'elemnts:Fe' "closest known fields: material.elements"
+bad 'material.composition:[1 TO 2]' "needs a number field"
+bad 'crystal_structure.volume:big' "is not a number"
+bad 'kiln.path:a*b' "'*' only at the end"
+bad 'custom.@class:x' "not indexed for exact values"
+expect_exit 64 "$KILN" search "$D" --range crystal_structure.volume
+expect_output "expected FIELD:LO:HI"
+expect_exit 64 "$KILN" search "$D" --format xml
+expect_output "expected table, jsonl, json, paths or ids"
+pass "bad queries and options exit 64 with the place of the problem"
+
+# `kiln index` on a current index changes nothing; a rebuild gives the ingest's bytes.
+sums() { (cd "$D/index" && sha256sum ./*); }
+before=$(sums)
+expect_exit 0 "$KILN" index "$D"
+expect_output "nothing to do"
+[ "$(sums)" = "$before" ] || fail "kiln index on a current index changed files"
+cp -r "$D/index" "$SCRATCH/index-ingest"
+expect_exit 0 "$KILN" index "$D" --rebuild --no-fsync
+for f in "$SCRATCH"/index-ingest/segment-*.h5; do
+    cmp -s "$f" "$D/index/$(basename "$f")" || fail "segment built at ingest differs from kiln index: $(basename "$f")"
+done
+pass "index: idempotent, and segments built at ingest equal rebuilt ones byte for byte"
+
+# Missing and stale index.
+ref=$(ids 'material.elements:Fe')
+rm -rf "$D/index"
+expect_exit 66 "$KILN" search "$D" 'material.elements:Fe'
+expect_output "kiln index DATA"
+expect_exit 0 "$KILN" index "$D"
+[ "$(ids 'material.elements:Fe')" = "$ref" ] || fail "results changed after rebuilding the index"
+cp "$D/catalog.h5" "$SCRATCH/catalog.bak"
+$PY - "$D/catalog.h5" <<'PY'
+import h5py, sys
+with h5py.File(sys.argv[1], "r+") as h:
+    c = h["shards/checksum"]
+    c[0] = "0" * 32
+PY
+expect_exit 65 "$KILN" search "$D" 'material.elements:Fe'
+expect_output "older than the dataset's shards"
+cp "$SCRATCH/catalog.bak" "$D/catalog.h5"
+pass "missing index exits 66, stale index 65, both say how to rebuild"
+
+# kiln fields agrees with the records read by h5py.
+"$KILN" fields "$D" --format json > "$SCRATCH/fields.json"
+$PY - "$D" "$SCRATCH/fields.json" <<'PY' || fail "kiln fields disagrees with h5py"
+import glob, h5py, json, sys
+n = 0
+for s in glob.glob(sys.argv[1] + "/shards/*.h5"):
+    with h5py.File(s) as h:
+        n += sum(1 for m in h["records/metadata"][:] if "elements" in json.loads(m).get("material", {}))
+f = {x["field"]: x for x in json.load(open(sys.argv[2]))["fields"]}
+assert f["material.elements"]["records"] == n and f["material.elements"]["type"] == "keyword", (f["material.elements"], n)
+assert f["crystal_structure.volume"]["type"] == "number"
+PY
+pass "kiln fields"
+
+# kiln get: files equal to the originals; a link planted in --to is not followed.
+OUT=$SCRATCH/got
+expect_exit 0 "$KILN" get "$D" 'kiln.format:cif OR kiln.format:poscar' --to "$OUT"
+count=0
+while IFS= read -r p; do
+    case "$p" in *'!/'*|*'#'*) continue ;; esac
+    cmp -s "$OUT/$p" "$PMG/../$p" || fail "kiln get wrote a different $p"
+    count=$((count + 1))
+done < <(ids 'kiln.format:cif OR kiln.format:poscar' >/dev/null; search 'kiln.format:cif OR kiln.format:poscar' --format paths --limit 0)
+[ "$count" -gt 50 ] || fail "only $count files compared"
+mkdir -p "$SCRATCH/elsewhere" "$SCRATCH/trap"
+ln -s "$SCRATCH/elsewhere" "$SCRATCH/trap/test_files"
+expect_exit 74 "$KILN" get "$D" 'kiln.format:cif' --to "$SCRATCH/trap"
+expect_output "a file or link is in the way"
+[ -z "$(ls -A "$SCRATCH/elsewhere")" ] || fail "kiln get wrote through a symbolic link"
+pass "kiln get: $count files equal to the originals; links in --to are not followed"
+
+# Two ranks split the shards and gather on rank 0: the same answers.
+for args in "material.elements:O --format ids --limit 0" \
+            "--sort crystal_structure.volume --format ids --limit 30 --offset 5" \
+            "--count-by material.elements --format json" \
+            "kiln.format:cif --stats crystal_structure.volume"; do
+    # shellcheck disable=SC2086
+    one=$("$KILN" search "$D" $args)
+    # shellcheck disable=SC2086
+    two=$("$MPIEXEC" -n 2 "$KILN" search "$D" $args)
+    [ "$one" = "$two" ] || fail "2 ranks differ from 1 for: $args"
+done
+pass "mpirun -n 2 gives the same results as one process"

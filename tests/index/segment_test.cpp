@@ -1,0 +1,165 @@
+#include "kiln/index/segment.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "kiln/core/error.hpp"
+#include "kiln/index/search.hpp"
+
+namespace kiln::index {
+namespace {
+
+std::vector<std::uint32_t> rows_of(const Roaring& r) {
+    std::vector<std::uint32_t> v(r.cardinality());
+    r.toUint32Array(v.data());
+    return v;
+}
+
+class SegmentTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = std::filesystem::temp_directory_path() /
+               ("kiln-segment-test-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir_);
+        path_ = (dir_ / "segment-000007.h5").string();
+        SegmentBuilder b{IndexPolicy{}};
+        const char* records[] = {
+            R"({"material":{"elements":["Fe","O"],"composition":"Fe2O3"},"dft":{"energy":-6.5,"converged":true},"kiln":{"path":"a/x.cif"}})",
+            R"({"material":{"elements":["Li","Fe","P","O"],"composition":"FeLiO4P"},"dft":{"energy":-6.9,"converged":false},"kiln":{"path":"a/y.cif"}})",
+            R"({"material":{"elements":["Si"]},"custom":{"note":"hello","n":[1,2,3]},"kiln":{"path":"b/z.xyz"},"dft":{"energy":null}})",
+            R"({"kiln":{"path":"b/w.txt"},"custom":{"mixed":"x"}})",
+            R"({"kiln":{"path":"b/v.txt"},"custom":{"mixed":4}})",
+        };
+        for (std::uint32_t i = 0; i < 5; ++i) b.add_json(i, records[i]);
+        b.write(path_, 7, 5, Hash128{1, 2}, false);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    std::filesystem::path dir_;
+    std::string path_;
+};
+
+TEST_F(SegmentTest, FieldsTypesAndCounts) {
+    const SegmentReader s(path_);
+    EXPECT_EQ(s.shard_id(), 7U);
+    EXPECT_EQ(s.records(), 5U);
+    EXPECT_EQ(s.shard_checksum(), (Hash128{1, 2}).hex());
+    const auto* el = s.field("material.elements");
+    ASSERT_NE(el, nullptr);
+    EXPECT_EQ(el->type, FieldType::kKeyword);
+    EXPECT_EQ(el->records, 3U);
+    EXPECT_EQ(s.field("dft.energy")->type, FieldType::kNumber);
+    EXPECT_EQ(s.field("dft.energy")->records, 2U);  // null is absent
+    EXPECT_EQ(s.field("dft.converged")->type, FieldType::kBoolean);
+    EXPECT_EQ(s.field("custom.mixed")->type, FieldType::kMixed);
+    EXPECT_EQ(s.field("nope"), nullptr);
+}
+
+TEST_F(SegmentTest, TermsPrefixesRangesExists) {
+    const SegmentReader s(path_);
+    const auto& el = *s.field("material.elements");
+    EXPECT_EQ(rows_of(s.term(el, "Fe")), (std::vector<std::uint32_t>{0, 1}));
+    EXPECT_EQ(rows_of(s.term(el, "Si")), (std::vector<std::uint32_t>{2}));
+    EXPECT_TRUE(s.term(el, "Xx").isEmpty());
+    const auto& path = *s.field("kiln.path");
+    EXPECT_EQ(rows_of(s.prefix(path, "b/")), (std::vector<std::uint32_t>{2, 3, 4}));
+    EXPECT_EQ(rows_of(s.prefix(path, "a/x")), (std::vector<std::uint32_t>{0}));
+    const auto& e = *s.field("dft.energy");
+    EXPECT_EQ(rows_of(s.range(e, -7, true, -6.5, true)), (std::vector<std::uint32_t>{0, 1}));
+    EXPECT_EQ(rows_of(s.range(e, -7, true, -6.5, false)), (std::vector<std::uint32_t>{1}));
+    EXPECT_EQ(rows_of(s.range(e, -6.9, false, INFINITY, true)), (std::vector<std::uint32_t>{0}));
+    EXPECT_EQ(rows_of(s.range(*s.field("custom.n"), 2, true, 2, true)),
+              (std::vector<std::uint32_t>{2}));
+    EXPECT_EQ(rows_of(s.exists(*s.field("custom.mixed"))), (std::vector<std::uint32_t>{3, 4}));
+    // custom.* is not keyword-indexed by default: its strings have no terms.
+    EXPECT_TRUE(s.term(*s.field("custom.note"), "hello").isEmpty());
+    EXPECT_EQ(s.all().cardinality(), 5U);
+}
+
+TEST_F(SegmentTest, TermListsAndNumbers) {
+    const SegmentReader s(path_);
+    const auto counts = s.term_counts(*s.field("material.elements"));
+    ASSERT_EQ(counts.size(), 5U);
+    EXPECT_EQ(counts[0], (std::pair<std::string, std::uint64_t>{"Fe", 2}));
+    EXPECT_EQ(counts[3], (std::pair<std::string, std::uint64_t>{"P", 1}));
+    const auto nums = s.numbers(*s.field("dft.energy"));
+    ASSERT_EQ(nums.size(), 2U);
+    EXPECT_EQ(nums[0], (std::pair<double, std::uint32_t>{-6.9, 1}));
+}
+
+TEST_F(SegmentTest, RefusesWhatIsNotASegment) {
+    EXPECT_THROW(SegmentReader((dir_ / "missing.h5").string()), NoInputError);
+    SegmentBuilder bad{IndexPolicy{}};
+    EXPECT_THROW(bad.add_json(0, "{not json"), DataError);
+}
+
+TEST(IndexPolicy, PatternsAndJson) {
+    IndexPolicy p;
+    EXPECT_TRUE(p.is_keyword("material.elements"));
+    EXPECT_TRUE(p.is_keyword("kiln.path"));
+    EXPECT_FALSE(p.is_keyword("kiln.pathx"));
+    EXPECT_FALSE(p.is_keyword("custom.label"));
+    p.keyword_fields.emplace_back("custom.*");
+    EXPECT_TRUE(p.is_keyword("custom.label"));
+    EXPECT_EQ(IndexPolicy::from_json(p.to_json()).keyword_fields, p.keyword_fields);
+    EXPECT_THROW((void)IndexPolicy::from_json(nlohmann::json::array()), DataError);
+}
+
+TEST(Flatten, TextAndDocumentGiveTheSameLeaves) {
+    const std::string text =
+        R"({"b":{"x":[1,2.5,{"y":"s"}],"t":true,"n":null},"a":"é","big":18446744073709551615})";
+    std::vector<std::string> from_text, from_doc;
+    const auto show = [](std::vector<std::string>& out) {
+        return [&out](const Leaf& l) {
+            out.push_back(
+                std::string(l.field) + "=" +
+                (l.kind == ValueKind::kNumber ? format_number(l.number) : std::string(l.text)));
+        };
+    };
+    flatten_text(text, show(from_text));
+    flatten(nlohmann::json::parse(text), show(from_doc));
+    std::sort(from_text.begin(), from_text.end());
+    std::sort(from_doc.begin(), from_doc.end());
+    EXPECT_EQ(from_text, from_doc);
+    EXPECT_EQ(from_text.size(), 6U);
+}
+
+TEST(SearchHelpers, FormatNumberAndStats) {
+    EXPECT_EQ(format_number(225), "225");
+    EXPECT_EQ(format_number(-0.5), "-0.5");
+    EXPECT_EQ(format_number(0.1), "0.1");
+    EXPECT_EQ(std::stod(format_number(1.0 / 3)), 1.0 / 3);
+    NumberStats a, b;
+    a.add(1);
+    a.add(3);
+    b.add(-2);
+    a.merge(b);
+    a.merge(NumberStats{});
+    EXPECT_EQ(a.count, 3U);
+    EXPECT_EQ(a.min, -2);
+    EXPECT_EQ(a.max, 3);
+    EXPECT_EQ(a.sum, 2);
+}
+
+TEST(SearchHelpers, ShardResultJsonRoundTrip) {
+    ShardResult r;
+    r.shard_id = 3;
+    r.matches = 10;
+    r.hits.push_back(Hit{3, 4, SortKey{false, true, 2.5, ""}});
+    r.hits.push_back(Hit{3, 9, SortKey{false, false, 0, "Fe2O3"}});
+    r.counts["Fe"] = 7;
+    r.stats.add(1.5);
+    const auto back = shard_result_from_json(nlohmann::json::parse(to_json(r).dump()));
+    EXPECT_EQ(back.shard_id, 3U);
+    EXPECT_EQ(back.matches, 10U);
+    ASSERT_EQ(back.hits.size(), 2U);
+    EXPECT_EQ(back.hits[1].id(), (std::uint64_t{3} << 32) | 9U);
+    EXPECT_EQ(back.hits[1].key.text, "Fe2O3");
+    EXPECT_EQ(back.counts.at("Fe"), 7U);
+    EXPECT_EQ(back.stats.count, 1U);
+}
+
+}  // namespace
+}  // namespace kiln::index
