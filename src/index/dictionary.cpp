@@ -254,9 +254,10 @@ const DictionaryField* Dictionary::field(std::string_view name) const {
     return it != fields.end() && it->name == name ? &*it : nullptr;
 }
 
-std::optional<std::vector<Dictionary::Term>> Dictionary::listed_terms(
-    const DictionaryField& f) const {
-    if (f.term_begin == f.term_end) return std::nullopt;
+const std::vector<Dictionary::Term>* Dictionary::listed_terms(const DictionaryField& f) const {
+    if (f.term_begin == f.term_end) return nullptr;
+    const std::lock_guard cache(*cache_mutex_);
+    if (const auto it = listed_->find(f.name); it != listed_->end()) return &it->second;
     const std::lock_guard lock(h5::library_mutex());
     h5::Handle file = h5::open_file(path);
     h5::Handle g = h5::open_group(file.id(), "terms");
@@ -274,7 +275,9 @@ std::optional<std::vector<Dictionary::Term>> Dictionary::listed_terms(
             out[i].counts.push_back(count[k - offs.front()]);
         }
     }
-    return out;
+    auto& slot = (*listed_)[f.name];
+    slot = std::move(out);
+    return &slot;
 }
 
 }  // namespace kiln::index

@@ -71,6 +71,23 @@ struct HitOrder {
     }
 };
 
+// A bitmap's rows as a dense bitset, for testing many rows one by one (numeric columns
+// are in value order, so each test is a random probe).
+class DenseRows {
+public:
+    DenseRows(const Roaring& rows, std::uint64_t records) : bits_((records + 63) / 64) {
+        for (const std::uint32_t r : rows) {
+            if (r < records) bits_[r >> 6U] |= std::uint64_t{1} << (r & 63U);
+        }
+    }
+    [[nodiscard]] bool contains(std::uint32_t r) const {
+        return (r >> 6U) < bits_.size() && ((bits_[r >> 6U] >> (r & 63U)) & 1U) != 0;
+    }
+
+private:
+    std::vector<std::uint64_t> bits_;
+};
+
 class Evaluator {
 public:
     Evaluator(const SegmentReader& seg, const IndexPolicy& policy) : seg_(seg), policy_(policy) {}
@@ -424,12 +441,9 @@ std::vector<std::size_t> Searcher::candidate_shards(const PreparedQuery& q) cons
 
 ShardResult Searcher::search_shard(const PreparedQuery& q, std::size_t shard_index) const {
     const std::uint64_t shard_id = dictionary_.shard_ids.at(shard_index);
-    const SegmentReader seg(store::Layout(data_dir_).segment(shard_id));
-    if (seg.records() != dictionary_.shard_records[shard_index]) {
-        throw DataError("index segment of shard " + std::to_string(shard_id) +
-                        " does not match the dictionary; rebuild it with `kiln index DATA`");
-    }
-    const Roaring rows = Evaluator(seg, dictionary_.policy).eval(q.root);
+    const SegmentReader& seg = segment(shard_index);
+    // Rows past the end can only come from a damaged segment: never let them through.
+    const Roaring rows = Evaluator(seg, dictionary_.policy).eval(q.root) & seg.all();
     ShardResult r;
     r.shard_id = shard_id;
     r.matches = rows.cardinality();
@@ -437,19 +451,43 @@ ShardResult Searcher::search_shard(const PreparedQuery& q, std::size_t shard_ind
     if (!req.count_by.empty()) {
         if (const SegmentField* f = seg.field(req.count_by)) {
             if (has_text(f->type)) {
-                for (const auto& [text, bm] : seg.terms(*f)) {
-                    if (const auto c = bm.and_cardinality(rows); c > 0) r.counts[text] += c;
+                const auto& texts = seg.term_texts(*f);
+                if (const auto* ords = seg.term_of_row(*f)) {  // one pass over the hits
+                    std::vector<std::uint64_t> n(texts.size());
+                    for (const std::uint32_t row : rows) {
+                        if ((*ords)[row] != SegmentReader::kNoTerm) ++n[(*ords)[row]];
+                    }
+                    for (std::size_t i = 0; i < n.size(); ++i) {
+                        if (n[i] > 0) r.counts[texts[i]] += n[i];
+                    }
+                } else {  // several terms per record: intersect each posting
+                    for (std::size_t i = 0; i < texts.size(); ++i) {
+                        const auto c = seg.posting(*f, i).and_cardinality(rows);
+                        if (c > 0) r.counts[texts[i]] += c;
+                    }
                 }
             }
-            for (const auto& [v, row] : seg.numbers(*f)) {
-                if (rows.contains(row)) ++r.counts[format_number(v)];
+            const NumberColumn& nums = seg.numbers(*f);
+            if (!nums.values.empty()) {
+                const DenseRows hit(rows, seg.records());
+                for (std::size_t i = 0; i < nums.values.size(); ++i) {
+                    if (hit.contains(nums.rows[i])) ++r.counts[format_number(nums.values[i])];
+                }
             }
         }
     }
     if (!req.stats.empty()) {
         if (const SegmentField* f = seg.field(req.stats)) {
-            for (const auto& [v, row] : seg.numbers(*f)) {
-                if (rows.contains(row)) r.stats.add(v);
+            if (const auto* values = seg.value_of_row(*f)) {  // one pass over the hits
+                for (const std::uint32_t row : rows) {
+                    if (!std::isnan((*values)[row])) r.stats.add((*values)[row]);
+                }
+            } else {
+                const NumberColumn& nums = seg.numbers(*f);
+                const DenseRows hit(rows, seg.records());
+                for (std::size_t i = 0; i < nums.values.size(); ++i) {
+                    if (hit.contains(nums.rows[i])) r.stats.add(nums.values[i]);
+                }
             }
         }
     }
@@ -466,16 +504,19 @@ ShardResult Searcher::search_shard(const PreparedQuery& q, std::size_t shard_ind
     const bool desc = req.sort->descending;
     std::map<std::uint32_t, SortKey> keys;
     if (const SegmentField* f = seg.field(req.sort->field)) {
-        for (const auto& [v, row] : seg.numbers(*f)) {  // sorted by value
-            if (!rows.contains(row)) continue;
-            SortKey& k = keys[row];
-            if (k.missing || desc) k = {false, true, v, {}};
+        const NumberColumn& nums = seg.numbers(*f);  // sorted by value
+        const DenseRows hit(rows, seg.records());
+        for (std::size_t i = 0; i < nums.values.size(); ++i) {
+            if (!hit.contains(nums.rows[i])) continue;
+            SortKey& k = keys[nums.rows[i]];
+            if (k.missing || desc) k = {false, true, nums.values[i], {}};
         }
         if (has_text(f->type)) {
-            for (const auto& [text, bm] : seg.terms(*f)) {  // sorted by text
-                for (const std::uint32_t row : bm& rows) {
+            const auto& texts = seg.term_texts(*f);  // sorted by text
+            for (std::size_t i = 0; i < texts.size(); ++i) {
+                for (const std::uint32_t row : seg.posting(*f, i) & rows) {
                     SortKey& k = keys[row];
-                    if (k.missing || (desc && !k.is_number)) k = {false, false, 0, text};
+                    if (k.missing || (desc && !k.is_number)) k = {false, false, 0, texts[i]};
                 }
             }
         }
@@ -494,6 +535,25 @@ ShardResult Searcher::search_shard(const PreparedQuery& q, std::size_t shard_ind
         std::sort(r.hits.begin(), r.hits.end(), order);
     }
     return r;
+}
+
+const SegmentReader& Searcher::segment(std::size_t shard_index) const {
+    std::unique_ptr<SegmentReader> opened;
+    {
+        const std::lock_guard lock(segments_mutex_);
+        if (segments_.empty()) segments_.resize(dictionary_.shard_ids.size());
+        if (segments_.at(shard_index)) return *segments_[shard_index];
+    }
+    const std::uint64_t shard_id = dictionary_.shard_ids[shard_index];
+    opened = std::make_unique<SegmentReader>(store::Layout(data_dir_).segment(shard_id));
+    if (opened->records() != dictionary_.shard_records[shard_index] ||
+        opened->shard_checksum() != catalog_.shards.at(shard_index).checksum.hex()) {
+        throw DataError("index segment of shard " + std::to_string(shard_id) +
+                        " does not match the dataset; rebuild it with `kiln index DATA`");
+    }
+    const std::lock_guard lock(segments_mutex_);
+    if (!segments_[shard_index]) segments_[shard_index] = std::move(opened);
+    return *segments_[shard_index];
 }
 
 SearchResult Searcher::merge(const PreparedQuery& q, std::vector<ShardResult> parts,

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <mutex>
 
 #include "kiln/core/error.hpp"
 #include "kiln/core/fs.hpp"
@@ -30,6 +31,31 @@ Roaring bitmap_of(const std::vector<std::uint32_t>& rows) {
     r.addMany(rows.size(), rows.data());
     r.runOptimize();
     return r;
+}
+
+// Rows in any order (duplicates allowed) as a bitmap: sorted when few, through a dense bitset
+// of the shard's rows when many (O(rows + records / 64), no sort).
+Roaring rows_to_bitmap(std::vector<std::uint32_t> rows, std::uint64_t records) {
+    Roaring out;
+    if (rows.size() * 64 < records) {
+        std::sort(rows.begin(), rows.end());
+        out.addMany(rows.size(), rows.data());
+        return out;
+    }
+    std::vector<std::uint64_t> bits((records + 63) / 64);
+    for (const std::uint32_t r : rows) {
+        if (r < records) bits[r >> 6U] |= std::uint64_t{1} << (r & 63U);
+    }
+    std::vector<std::uint32_t> sorted;
+    sorted.reserve(rows.size());
+    for (std::size_t w = 0; w < bits.size(); ++w) {
+        for (std::uint64_t x = bits[w]; x != 0; x &= x - 1) {
+            sorted.push_back(
+                static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(x))));
+        }
+    }
+    out.addMany(sorted.size(), sorted.data());
+    return out;
 }
 
 Roaring read_bitmap(std::string_view bytes, const std::string& what) {
@@ -204,35 +230,71 @@ struct SegmentReader::Impl {
     std::vector<SegmentField> fields;
     std::vector<std::uint64_t> exists_offsets;
 
+    // What has been read, by field index (or absolute term number for postings). Entries are
+    // never removed, so references to them stay valid.
+    std::mutex cache_mutex;
+    std::map<std::size_t, std::unique_ptr<Roaring>> exists;
+    std::map<std::size_t, std::unique_ptr<std::vector<std::string>>> texts;
+    std::vector<std::unique_ptr<Roaring>> postings;  // by absolute term number
+    std::map<std::size_t, std::unique_ptr<NumberColumn>> numbers;
+    std::map<std::size_t, std::unique_ptr<std::vector<std::uint32_t>>> term_of_row;  // null: multi
+    std::map<std::size_t, std::unique_ptr<std::vector<double>>> value_of_row;        // null: multi
+
     [[nodiscard]] std::string what(const SegmentField& f) const {
         return "index segment '" + path + "', field '" + f.name + "'";
     }
-
-    // Term texts of f and the offsets of their values, read under the caller's lock.
-    std::vector<std::string> term_texts(const SegmentField& f) const {
-        std::vector<std::string> out;
-        if (f.term_begin == f.term_end) return out;
-        const auto offs =
-            h5::read_u64(terms_group.id(), "value_offsets", f.term_begin, f.term_end + 1);
-        h5::Handle ds = h5::open_dataset(terms_group.id(), "values");
-        const std::string bytes = h5::read_bytes(ds.id(), offs.front(), offs.back() - offs.front());
-        out.reserve(offs.size() - 1);
-        for (std::size_t i = 0; i + 1 < offs.size(); ++i) {
-            if (offs[i + 1] < offs[i] || offs[i + 1] > offs.back()) {
-                throw DataError(what(f) + ": term offsets are not increasing");
-            }
-            out.emplace_back(bytes.substr(offs[i] - offs.front(), offs[i + 1] - offs[i]));
-        }
-        return out;
+    [[nodiscard]] std::size_t index_of(const SegmentField& f) const {
+        return static_cast<std::size_t>(&f - fields.data());
     }
 
-    // Postings of terms [begin, end) (absolute term numbers) as one byte string with offsets.
-    std::pair<std::string, std::vector<std::uint64_t>> posting_bytes(std::uint64_t begin,
-                                                                     std::uint64_t end) const {
-        auto offs = h5::read_u64(terms_group.id(), "posting_offsets", begin, end + 1);
-        h5::Handle ds = h5::open_dataset(terms_group.id(), "postings");
-        std::string bytes = h5::read_bytes(ds.id(), offs.front(), offs.back() - offs.front());
-        return {std::move(bytes), std::move(offs)};
+    // Reads the term texts of f (caller holds cache_mutex).
+    const std::vector<std::string>& load_texts(const SegmentField& f) {
+        auto& slot = texts[index_of(f)];
+        if (slot) return *slot;
+        auto out = std::make_unique<std::vector<std::string>>();
+        if (f.term_begin != f.term_end) {
+            const std::lock_guard lock(h5::library_mutex());
+            const auto offs =
+                h5::read_u64(terms_group.id(), "value_offsets", f.term_begin, f.term_end + 1);
+            h5::Handle ds = h5::open_dataset(terms_group.id(), "values");
+            const std::string bytes =
+                h5::read_bytes(ds.id(), offs.front(), offs.back() - offs.front());
+            out->reserve(offs.size() - 1);
+            for (std::size_t i = 0; i + 1 < offs.size(); ++i) {
+                if (offs[i + 1] < offs[i] || offs[i + 1] > offs.back()) {
+                    throw DataError(what(f) + ": term offsets are not increasing");
+                }
+                out->emplace_back(bytes.substr(offs[i] - offs.front(), offs[i + 1] - offs[i]));
+            }
+        }
+        slot = std::move(out);
+        return *slot;
+    }
+
+    // Reads the postings of terms [begin, end) of f, all at once (caller holds cache_mutex).
+    void load_postings(const SegmentField& f, std::uint64_t begin, std::uint64_t end) {
+        if (postings.empty()) postings.resize(fields.empty() ? 0 : fields.back().term_end);
+        while (begin < end && postings[begin]) ++begin;
+        while (end > begin && postings[end - 1]) --end;
+        if (begin == end) return;
+        std::vector<std::uint64_t> offs;
+        std::string bytes;
+        {
+            const std::lock_guard lock(h5::library_mutex());
+            offs = h5::read_u64(terms_group.id(), "posting_offsets", begin, end + 1);
+            h5::Handle ds = h5::open_dataset(terms_group.id(), "postings");
+            bytes = h5::read_bytes(ds.id(), offs.front(), offs.back() - offs.front());
+        }
+        for (std::uint64_t t = begin; t < end; ++t) {
+            const std::size_t i = t - begin;
+            if (offs[i + 1] < offs[i] || offs[i + 1] > offs.back()) {
+                throw DataError(what(f) + ": posting offsets are not increasing");
+            }
+            if (postings[t]) continue;
+            postings[t] = std::make_unique<Roaring>(read_bitmap(
+                std::string_view(bytes).substr(offs[i] - offs.front(), offs[i + 1] - offs[i]),
+                what(f)));
+        }
     }
 };
 
@@ -290,6 +352,7 @@ SegmentReader::SegmentReader(const std::string& path) : impl_(std::make_unique<I
         f.number_min = mins[i];
         f.number_max = maxs[i];
         if (f.term_end < f.term_begin || f.number_end < f.number_begin ||
+            m.exists_offsets[i + 1] < m.exists_offsets[i] ||
             (i > 0 && !(m.fields[i - 1].name < f.name))) {
             throw DataError("'" + path + "': the field table is not in order at '" + f.name + "'");
         }
@@ -328,124 +391,176 @@ Roaring SegmentReader::all() const {
 }
 
 Roaring SegmentReader::exists(const SegmentField& f) const {
-    const auto i = static_cast<std::size_t>(&f - impl_->fields.data());
-    std::string bytes;
-    {
-        const std::lock_guard lock(h5::library_mutex());
-        h5::Handle ds = h5::open_dataset(impl_->fields_group.id(), "exists");
-        bytes = h5::read_bytes(ds.id(), impl_->exists_offsets[i],
-                               impl_->exists_offsets[i + 1] - impl_->exists_offsets[i]);
+    Impl& m = *impl_;
+    const std::lock_guard cache(m.cache_mutex);
+    const std::size_t i = m.index_of(f);
+    auto& slot = m.exists[i];
+    if (!slot) {
+        std::string bytes;
+        {
+            const std::lock_guard lock(h5::library_mutex());
+            h5::Handle ds = h5::open_dataset(m.fields_group.id(), "exists");
+            bytes = h5::read_bytes(ds.id(), m.exists_offsets[i],
+                                   m.exists_offsets[i + 1] - m.exists_offsets[i]);
+        }
+        slot = std::make_unique<Roaring>(read_bitmap(bytes, m.what(f)));
     }
-    return read_bitmap(bytes, impl_->what(f));
+    return *slot;
+}
+
+const std::vector<std::string>& SegmentReader::term_texts(const SegmentField& f) const {
+    const std::lock_guard cache(impl_->cache_mutex);
+    return impl_->load_texts(f);
+}
+
+const Roaring& SegmentReader::posting(const SegmentField& f, std::size_t i) const {
+    Impl& m = *impl_;
+    const std::lock_guard cache(m.cache_mutex);
+    const std::uint64_t t = f.term_begin + i;
+    if (t >= f.term_end) throw DataError(m.what(f) + ": no term " + std::to_string(i));
+    m.load_postings(f, t, t + 1);
+    return *m.postings[t];
 }
 
 Roaring SegmentReader::term(const SegmentField& f, std::string_view value) const {
-    std::string bytes;
-    {
-        const std::lock_guard lock(h5::library_mutex());
-        const auto texts = impl_->term_texts(f);
-        const auto it = std::lower_bound(texts.begin(), texts.end(), value);
-        if (it == texts.end() || *it != value) return {};
-        const std::uint64_t t = f.term_begin + static_cast<std::uint64_t>(it - texts.begin());
-        bytes = impl_->posting_bytes(t, t + 1).first;
-    }
-    return read_bitmap(bytes, impl_->what(f));
+    const auto& texts = term_texts(f);
+    const auto it = std::lower_bound(texts.begin(), texts.end(), value);
+    if (it == texts.end() || *it != value) return {};
+    return posting(f, static_cast<std::size_t>(it - texts.begin()));
 }
 
 Roaring SegmentReader::prefix(const SegmentField& f, std::string_view prefix) const {
-    std::string bytes;
-    std::vector<std::uint64_t> offs;
+    const auto& texts = term_texts(f);
+    const auto lo = std::lower_bound(texts.begin(), texts.end(), prefix);
+    auto hi = lo;
+    while (hi != texts.end() && std::string_view(*hi).substr(0, prefix.size()) == prefix) ++hi;
+    if (lo == hi) return {};
+    const auto b = static_cast<std::size_t>(lo - texts.begin());
+    const auto e = static_cast<std::size_t>(hi - texts.begin());
+    std::vector<const Roaring*> parts;
     {
-        const std::lock_guard lock(h5::library_mutex());
-        const auto texts = impl_->term_texts(f);
-        const auto lo = std::lower_bound(texts.begin(), texts.end(), prefix);
-        auto hi = lo;
-        while (hi != texts.end() && std::string_view(*hi).substr(0, prefix.size()) == prefix) {
-            ++hi;
+        const std::lock_guard cache(impl_->cache_mutex);
+        impl_->load_postings(f, f.term_begin + b, f.term_begin + e);
+        for (std::size_t i = b; i < e; ++i)
+            parts.push_back(impl_->postings[f.term_begin + i].get());
+    }
+    if (parts.size() <= 16) return Roaring::fastunion(parts.size(), parts.data());
+    // Many small postings (a prefix of a high-cardinality field): gathering their rows and
+    // adding them sorted is faster than a union of many tiny bitmaps.
+    std::vector<std::uint32_t> rows;
+    for (const Roaring* p : parts) {
+        const std::size_t at = rows.size();
+        rows.resize(at + p->cardinality());
+        p->toUint32Array(rows.data() + at);
+    }
+    return rows_to_bitmap(rows, impl_->records);
+}
+
+const NumberColumn& SegmentReader::numbers(const SegmentField& f) const {
+    Impl& m = *impl_;
+    const std::lock_guard cache(m.cache_mutex);
+    auto& slot = m.numbers[m.index_of(f)];
+    if (!slot) {
+        auto c = std::make_unique<NumberColumn>();
+        if (f.number_begin != f.number_end) {
+            const std::lock_guard lock(h5::library_mutex());
+            c->values = h5::read_f64(m.numbers_group.id(), "values", f.number_begin, f.number_end);
+            c->rows = h5::read_u32(m.numbers_group.id(), "rows", f.number_begin, f.number_end);
         }
-        if (lo == hi) return {};
-        const auto b = f.term_begin + static_cast<std::uint64_t>(lo - texts.begin());
-        const auto e = f.term_begin + static_cast<std::uint64_t>(hi - texts.begin());
-        std::tie(bytes, offs) = impl_->posting_bytes(b, e);
+        for (const std::uint32_t r : c->rows) {
+            if (r >= m.records)
+                throw DataError(m.what(f) + ": row " + std::to_string(r) + " out of range");
+        }
+        slot = std::move(c);
     }
-    Roaring out;
-    for (std::size_t i = 0; i + 1 < offs.size(); ++i) {
-        out |= read_bitmap(
-            std::string_view(bytes).substr(offs[i] - offs.front(), offs[i + 1] - offs[i]),
-            impl_->what(f));
-    }
-    return out;
+    return *slot;
 }
 
 Roaring SegmentReader::range(const SegmentField& f, double lo, bool lo_inclusive, double hi,
                              bool hi_inclusive) const {
     if (f.number_begin == f.number_end || lo > f.number_max || hi < f.number_min) return {};
-    std::vector<double> values;
-    {
-        const std::lock_guard lock(h5::library_mutex());
-        values = h5::read_f64(impl_->numbers_group.id(), "values", f.number_begin, f.number_end);
-    }
-    const auto b = lo_inclusive ? std::lower_bound(values.begin(), values.end(), lo)
-                                : std::upper_bound(values.begin(), values.end(), lo);
-    const auto e = hi_inclusive ? std::upper_bound(values.begin(), values.end(), hi)
-                                : std::lower_bound(values.begin(), values.end(), hi);
+    const NumberColumn& c = numbers(f);
+    const auto& v = c.values;
+    const auto b = lo_inclusive ? std::lower_bound(v.begin(), v.end(), lo)
+                                : std::upper_bound(v.begin(), v.end(), lo);
+    const auto e = hi_inclusive ? std::upper_bound(v.begin(), v.end(), hi)
+                                : std::lower_bound(v.begin(), v.end(), hi);
     if (b >= e) return {};
-    std::vector<std::uint32_t> rows;
-    {
-        const std::lock_guard lock(h5::library_mutex());
-        rows = h5::read_u32(impl_->numbers_group.id(), "rows",
-                            f.number_begin + static_cast<std::uint64_t>(b - values.begin()),
-                            f.number_begin + static_cast<std::uint64_t>(e - values.begin()));
-    }
-    std::sort(rows.begin(), rows.end());
-    Roaring out;
-    out.addMany(rows.size(), rows.data());
-    return out;
+    const auto first = static_cast<std::size_t>(b - v.begin());
+    const auto last = static_cast<std::size_t>(e - v.begin());
+    return rows_to_bitmap(
+        std::vector<std::uint32_t>(c.rows.begin() + static_cast<std::ptrdiff_t>(first),
+                                   c.rows.begin() + static_cast<std::ptrdiff_t>(last)),
+        impl_->records);
 }
 
-std::vector<std::pair<std::string, Roaring>> SegmentReader::terms(const SegmentField& f) const {
-    std::vector<std::string> texts;
-    std::string bytes;
-    std::vector<std::uint64_t> offs;
+const std::vector<std::uint32_t>* SegmentReader::term_of_row(const SegmentField& f) const {
+    Impl& m = *impl_;
+    const std::size_t fi = m.index_of(f);
     {
-        const std::lock_guard lock(h5::library_mutex());
-        texts = impl_->term_texts(f);
-        if (texts.empty()) return {};
-        std::tie(bytes, offs) = impl_->posting_bytes(f.term_begin, f.term_end);
+        const std::lock_guard cache(m.cache_mutex);
+        if (const auto it = m.term_of_row.find(fi); it != m.term_of_row.end()) {
+            return it->second.get();
+        }
     }
-    std::vector<std::pair<std::string, Roaring>> out;
-    out.reserve(texts.size());
-    for (std::size_t i = 0; i < texts.size(); ++i) {
-        out.emplace_back(std::move(texts[i]),
-                         read_bitmap(std::string_view(bytes).substr(offs[i] - offs.front(),
-                                                                    offs[i + 1] - offs[i]),
-                                     impl_->what(f)));
+    const auto& texts = term_texts(f);
+    auto ords = std::make_unique<std::vector<std::uint32_t>>(m.records, kNoTerm);
+    bool single = true;
+    for (std::size_t i = 0; i < texts.size() && single; ++i) {
+        for (const std::uint32_t row : posting(f, i)) {
+            if (row >= m.records || (*ords)[row] != kNoTerm) {
+                single = false;
+                break;
+            }
+            (*ords)[row] = static_cast<std::uint32_t>(i);
+        }
     }
-    return out;
+    if (!single) ords.reset();
+    const std::lock_guard cache(m.cache_mutex);
+    auto& slot = m.term_of_row[fi];
+    if (!slot && single) slot = std::move(ords);
+    return slot.get();
+}
+
+const std::vector<double>* SegmentReader::value_of_row(const SegmentField& f) const {
+    Impl& m = *impl_;
+    const std::size_t fi = m.index_of(f);
+    {
+        const std::lock_guard cache(m.cache_mutex);
+        if (const auto it = m.value_of_row.find(fi); it != m.value_of_row.end()) {
+            return it->second.get();
+        }
+    }
+    const NumberColumn& c = numbers(f);
+    auto values = std::make_unique<std::vector<double>>(m.records, kNaN);
+    bool single = true;
+    for (std::size_t i = 0; i < c.rows.size(); ++i) {
+        double& v = (*values)[c.rows[i]];  // rows were checked against records when read
+        if (!std::isnan(v)) {
+            single = false;
+            break;
+        }
+        v = c.values[i];
+    }
+    if (!single) values.reset();
+    const std::lock_guard cache(m.cache_mutex);
+    auto& slot = m.value_of_row[fi];
+    if (!slot && single) slot = std::move(values);
+    return slot.get();
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> SegmentReader::term_counts(
     const SegmentField& f) const {
-    const std::lock_guard lock(h5::library_mutex());
-    auto texts = impl_->term_texts(f);
+    const auto& texts = term_texts(f);
     std::vector<std::pair<std::string, std::uint64_t>> out;
     if (texts.empty()) return out;
-    const auto counts = h5::read_u64(impl_->terms_group.id(), "count", f.term_begin, f.term_end);
-    out.reserve(texts.size());
-    for (std::size_t i = 0; i < texts.size(); ++i) out.emplace_back(std::move(texts[i]), counts[i]);
-    return out;
-}
-
-std::vector<std::pair<double, std::uint32_t>> SegmentReader::numbers(const SegmentField& f) const {
-    std::vector<double> values;
-    std::vector<std::uint32_t> rows;
+    std::vector<std::uint64_t> counts;
     {
         const std::lock_guard lock(h5::library_mutex());
-        values = h5::read_f64(impl_->numbers_group.id(), "values", f.number_begin, f.number_end);
-        rows = h5::read_u32(impl_->numbers_group.id(), "rows", f.number_begin, f.number_end);
+        counts = h5::read_u64(impl_->terms_group.id(), "count", f.term_begin, f.term_end);
     }
-    std::vector<std::pair<double, std::uint32_t>> out(values.size());
-    for (std::size_t i = 0; i < values.size(); ++i) out[i] = {values[i], rows[i]};
+    out.reserve(texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) out.emplace_back(texts[i], counts[i]);
     return out;
 }
 

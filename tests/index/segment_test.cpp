@@ -84,15 +84,57 @@ TEST_F(SegmentTest, TermListsAndNumbers) {
     ASSERT_EQ(counts.size(), 5U);
     EXPECT_EQ(counts[0], (std::pair<std::string, std::uint64_t>{"Fe", 2}));
     EXPECT_EQ(counts[3], (std::pair<std::string, std::uint64_t>{"P", 1}));
-    const auto nums = s.numbers(*s.field("dft.energy"));
-    ASSERT_EQ(nums.size(), 2U);
-    EXPECT_EQ(nums[0], (std::pair<double, std::uint32_t>{-6.9, 1}));
+    const auto& nums = s.numbers(*s.field("dft.energy"));
+    ASSERT_EQ(nums.values.size(), 2U);
+    EXPECT_EQ(nums.values[0], -6.9);
+    EXPECT_EQ(nums.rows[0], 1U);
+    const auto& el = *s.field("material.elements");
+    const auto& texts = s.term_texts(el);
+    EXPECT_EQ(texts, (std::vector<std::string>{"Fe", "Li", "O", "P", "Si"}));
+    EXPECT_EQ(rows_of(s.posting(el, 2)), (std::vector<std::uint32_t>{0, 1}));
+    // Read again: served from the reader's cache, the same rows.
+    EXPECT_EQ(rows_of(s.term(el, "O")), (std::vector<std::uint32_t>{0, 1}));
 }
 
 TEST_F(SegmentTest, RefusesWhatIsNotASegment) {
     EXPECT_THROW(SegmentReader((dir_ / "missing.h5").string()), NoInputError);
     SegmentBuilder bad{IndexPolicy{}};
     EXPECT_THROW(bad.add_json(0, "{not json"), DataError);
+}
+
+TEST(SegmentRange, NarrowAndWideRangesMatchAScan) {
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("kiln-range-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string path = (dir / "segment.h5").string();
+    SegmentBuilder b{IndexPolicy{}};
+    std::vector<std::vector<double>> values(500);
+    for (std::uint32_t i = 0; i < 500; ++i) {
+        // Multi-valued: x holds (i * 7) % 100 and, for every third row, also i % 13.
+        values[i].push_back((i * 7) % 100);
+        if (i % 3 == 0) values[i].push_back(i % 13);
+        nlohmann::json rec = {{"x", values[i]}};
+        b.add(i, rec);
+    }
+    b.write(path, 1, 500, Hash128{}, false);
+    const SegmentReader s(path);
+    const auto& f = *s.field("x");
+    for (const auto& [lo, hi] : std::vector<std::pair<double, double>>{
+             {3, 3}, {10, 12}, {0, 99}, {5, 90}, {-1, 200}, {98.5, 1000}}) {
+        for (const bool inc : {true, false}) {
+            std::vector<std::uint32_t> want;
+            for (std::uint32_t i = 0; i < 500; ++i) {
+                for (const double v : values[i]) {
+                    if ((inc ? v >= lo && v <= hi : v > lo && v < hi)) {
+                        want.push_back(i);
+                        break;
+                    }
+                }
+            }
+            EXPECT_EQ(rows_of(s.range(f, lo, inc, hi, inc)), want) << lo << " " << hi << " " << inc;
+        }
+    }
+    std::filesystem::remove_all(dir);
 }
 
 TEST(IndexPolicy, PatternsAndJson) {

@@ -23,6 +23,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,7 +76,13 @@ public:
         std::vector<std::uint64_t> shards;
         std::vector<std::uint64_t> counts;
     };
-    [[nodiscard]] std::optional<std::vector<Term>> listed_terms(const DictionaryField& f) const;
+    /// nullptr when the field lists no terms. Read once, then kept.
+    [[nodiscard]] const std::vector<Term>* listed_terms(const DictionaryField& f) const;
+
+private:
+    std::shared_ptr<std::mutex> cache_mutex_ = std::make_shared<std::mutex>();
+    std::shared_ptr<std::map<std::string, std::vector<Term>>> listed_ =
+        std::make_shared<std::map<std::string, std::vector<Term>>>();
 };
 
 /// Builds DATA/index/dictionary.h5 from the segments of every shard in the catalog.

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -17,6 +18,7 @@
 
 #include "kiln/index/dictionary.hpp"
 #include "kiln/index/query.hpp"
+#include "kiln/index/segment.hpp"
 #include "kiln/store/catalog.hpp"
 #include "kiln/store/shard.hpp"
 
@@ -111,9 +113,14 @@ public:
     [[nodiscard]] const store::Catalog& catalog() const { return catalog_; }
 
 private:
+    /// The segment of a shard, opened on first use and kept (with what it has read).
+    [[nodiscard]] const SegmentReader& segment(std::size_t shard_index) const;
+
     std::string data_dir_;
     store::Catalog catalog_;
     Dictionary dictionary_;
+    mutable std::mutex segments_mutex_;
+    mutable std::vector<std::unique_ptr<SegmentReader>> segments_;
 };
 
 struct IndexUpdate {

@@ -86,8 +86,15 @@ struct SegmentField {
     double number_min = 0, number_max = 0;  // NaN when the field has no numbers
 };
 
-/// Reads a segment. Queries return sets of record rows. Thread-compatible: one reader per
-/// thread; HDF5 calls are serialised inside.
+/// A field's numbers, sorted by (value, row).
+struct NumberColumn {
+    std::vector<double> values;
+    std::vector<std::uint32_t> rows;
+};
+
+/// Reads a segment. Queries return sets of record rows. What a reader reads is kept in memory
+/// (term lists, postings, numbers), so a long-lived reader answers repeated queries from
+/// memory, as a database answers from its page cache. Thread-safe.
 class SegmentReader {
 public:
     explicit SegmentReader(const std::string& path);
@@ -110,14 +117,21 @@ public:
     /// Rows with a number in the range; bounds are inclusive or exclusive.
     [[nodiscard]] Roaring range(const SegmentField& f, double lo, bool lo_inclusive, double hi,
                                 bool hi_inclusive) const;
-    /// Every term of the field with its rows, in term order.
-    [[nodiscard]] std::vector<std::pair<std::string, Roaring>> terms(const SegmentField& f) const;
+    /// The field's terms in order, and the rows of the i-th.
+    [[nodiscard]] const std::vector<std::string>& term_texts(const SegmentField& f) const;
+    [[nodiscard]] const Roaring& posting(const SegmentField& f, std::size_t i) const;
     /// The term texts and row counts of the field (no postings read).
     [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> term_counts(
         const SegmentField& f) const;
-    /// Every (value, row) of the field, sorted by value.
-    [[nodiscard]] std::vector<std::pair<double, std::uint32_t>> numbers(
-        const SegmentField& f) const;
+    [[nodiscard]] const NumberColumn& numbers(const SegmentField& f) const;
+    /// For a field with at most one term per row: each row's term number (kNoTerm when the
+    /// row has none), inverted from the postings once and kept (Lucene's doc values).
+    /// nullptr when some row holds several terms.
+    static constexpr std::uint32_t kNoTerm = 0xffffffffU;
+    [[nodiscard]] const std::vector<std::uint32_t>* term_of_row(const SegmentField& f) const;
+    /// The same for numbers: each row's value (NaN when none); nullptr when some row holds
+    /// several.
+    [[nodiscard]] const std::vector<double>* value_of_row(const SegmentField& f) const;
 
 private:
     struct Impl;

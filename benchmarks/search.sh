@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Search latency: median and p99 of 10 query shapes over ROWS generated records (default
+# 1 000 000), warm and cold page cache, kiln's index (bench_search, in process) side by side
+# with SQLite holding the same records with an index on every field used
+# (sqlite_search_bench.py, in process), in the same run. Also: ingest time with and without
+# the index (the index build's cost), and `kiln search` latency from process start.
+# Usage: benchmarks/search.sh [ROWS] [REPS]   Writes benchmarks/results/search-<rows>-<date>.csv
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=${1:-1000000}
+REPS=${2:-30}
+COLD_REPS=${COLD_REPS:-5}
+BIN=${BIN:-$PWD/build/release/bin}
+KILN=$BIN/kiln
+[ -x "$KILN" ] && [ -x "$BIN/bench_search" ] || { echo "build first: scripts/build.sh release" >&2; exit 1; }
+PY=/usr/bin/python3
+WORK=${BENCH_DIR:-${TMPDIR:-/tmp}/kiln-bench}/search-$ROWS
+mkdir -p "$WORK" benchmarks/results
+now() { date +%s.%N; }
+if [ ! -f "$WORK/table/.complete" ]; then
+  rm -rf "$WORK/table"
+  $PY benchmarks/make_records.py "$WORK/table" "$ROWS" --seed 3
+  touch "$WORK/table/.complete"
+fi
+ingest() {  # ingest OUT [extra]; prints seconds
+  rm -rf "$1"
+  local t0 t1; t0=$(now)
+  "$KILN" ingest "$WORK/table" --out "$1" --no-fsync --shard-files 2 --keyword-field custom.label \
+    --progress-interval 3600 "${@:2}" > "$WORK/ingest.log" 2>&1
+  t1=$(now); echo "$t1 - $t0" | bc -l
+}
+cat "$WORK"/table/*.csv > /dev/null
+t_noindex=$(ingest "$WORK/data-noindex" --no-index)
+t_index=$(ingest "$WORK/data")
+t_noindex2=$(ingest "$WORK/data-noindex" --no-index)
+t_index2=$(ingest "$WORK/data")
+t0=$(now); "$KILN" index "$WORK/data" --rebuild --no-fsync --keyword-field custom.label > /dev/null 2>&1; t1=$(now)
+t_rebuild=$(echo "$t1 - $t0" | bc -l)
+t0=$(now); $PY benchmarks/sqlite_search_bench.py load "$WORK/sqlite.db" "$WORK/data"; t1=$(now)
+t_sqlite_load=$(echo "$t1 - $t0" | bc -l)
+shards=$(ls "$WORK/data/shards" | wc -l)
+
+"$BIN/bench_search" "$WORK/data" benchmarks/search_shapes.tsv "$REPS" > "$WORK/kiln-warm.csv"
+$PY benchmarks/sqlite_search_bench.py run "$WORK/sqlite.db" "$REPS" > "$WORK/sqlite-warm.csv"
+"$BIN/bench_search" "$WORK/data" benchmarks/search_shapes.tsv "$COLD_REPS" --cold > "$WORK/kiln-cold.csv"
+$PY benchmarks/sqlite_search_bench.py run "$WORK/sqlite.db" "$COLD_REPS" --cold > "$WORK/sqlite-cold.csv"
+# From process start to the last line of output, warm cache.
+cli=()
+for _ in $(seq 15); do
+  t0=$(now); "$KILN" search "$WORK/data" 'material.elements:Fe AND material.elements:O' > /dev/null; t1=$(now)
+  cli+=("$(echo "($t1 - $t0) * 1000" | bc -l)")
+done
+cli_ms=$(printf '%s\n' "${cli[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}')
+
+CSV=benchmarks/results/search-$ROWS-$(date -u +%Y%m%d-%H%M%S).csv
+$PY - "$WORK" "$CSV" "$ROWS" <<'PY'
+import csv, sys
+work, out, rows = sys.argv[1], sys.argv[2], sys.argv[3]
+def load(name):
+    return {r["shape"]: r for r in csv.DictReader(open(f"{work}/{name}.csv"))}
+kw, sw, kc, sc = load("kiln-warm"), load("sqlite-warm"), load("kiln-cold"), load("sqlite-cold")
+with open(out, "w") as f:
+    w = csv.writer(f)
+    w.writerow(["rows", "shape", "matches", "kiln_warm_median_ms", "kiln_warm_p99_ms",
+                "sqlite_warm_median_ms", "sqlite_warm_p99_ms", "warm_speedup",
+                "kiln_cold_median_ms", "sqlite_cold_median_ms", "cold_speedup", "same_matches"])
+    print("%-17s %9s %10s %10s %10s %10s %8s %10s %10s %8s" % (
+        "shape", "matches", "kiln ms", "kiln p99", "sqlite ms", "sqlite p99", "x", "kiln cold",
+        "sql cold", "x cold"))
+    for shape in kw:
+        k, s, a, b = kw[shape], sw[shape], kc[shape], sc[shape]
+        same = k["matches"] == s["matches"]
+        ws = float(s["median_ms"]) / max(float(k["median_ms"]), 1e-3)
+        cs = float(b["median_ms"]) / max(float(a["median_ms"]), 1e-3)
+        w.writerow([rows, shape, k["matches"], k["median_ms"], k["p99_ms"], s["median_ms"],
+                    s["p99_ms"], "%.1f" % ws, a["median_ms"], b["median_ms"], "%.1f" % cs,
+                    "yes" if same else "NO"])
+        print("%-17s %9s %10s %10s %10s %10s %8.1f %10s %10s %8.1f%s" % (
+            shape, k["matches"], k["median_ms"], k["p99_ms"], s["median_ms"], s["p99_ms"], ws,
+            a["median_ms"], b["median_ms"], cs, "" if same else "  MATCH COUNTS DIFFER"))
+PY
+overhead=$(echo "(($t_index + $t_index2) / ($t_noindex + $t_noindex2) - 1) * 100" | bc -l)
+printf 'rows %s in %s shards; ingest %.1f s without index, %.1f s with (+%.0f%%); kiln index --rebuild %.1f s; SQLite load %.1f s\n' \
+  "$ROWS" "$shards" "$(echo "($t_noindex + $t_noindex2) / 2" | bc -l)" "$(echo "($t_index + $t_index2) / 2" | bc -l)" \
+  "$overhead" "$t_rebuild" "$t_sqlite_load" | tee -a "$CSV.txt"
+echo "kiln search from process start (material.elements:Fe AND material.elements:O, 20 hits): median ${cli_ms} ms" | tee -a "$CSV.txt"
+echo "results: $CSV"
