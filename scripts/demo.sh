@@ -34,6 +34,18 @@ echo
 echo "== kiln verify $DATA"
 "$KILN" verify "$DATA"
 echo
+echo "== search the index built during the ingest (Forge-style queries)"
+set -x
+"$KILN" search "$DATA" --elements Li,Fe,P,O --limit 5
+"$KILN" search "$DATA" 'crystal_structure.space_group_number:[195 TO 230] AND NOT material.elements:O' \
+    --sort crystal_structure.volume:desc --fields material.composition,crystal_structure.space_group_number,crystal_structure.volume --limit 5
+"$KILN" search "$DATA" --count-by kiln.format --limit 0 | head -12
+"$KILN" search "$DATA" 'kiln.format:cif' --stats crystal_structure.volume
+"$KILN" fields "$DATA" --prefix crystal_structure
+"$KILN" get "$DATA" 'material.composition:Li2O' --to "$OUT/li2o-files"
+{ set +x; } 2>/dev/null
+find "$OUT/li2o-files" -type f | head -5
+echo
 echo "== kiln extract: metadata records of two real files"
 "$KILN" extract "$PMG/Li2O.cif" "$PMG/CONTCAR.Li2O"
 echo

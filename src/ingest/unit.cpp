@@ -6,6 +6,7 @@
 #include <exception>
 #include <map>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "kiln/core/error.hpp"
@@ -223,16 +224,15 @@ public:
     }
 
     nlohmann::json commit() {
-        std::optional<index::SegmentBuilder> segment;
-        if (options_.index) segment.emplace(options_.index_policy);
         nlohmann::json formats = nlohmann::json::object();
         nlohmann::json mimes = nlohmann::json::object();
         nlohmann::json samples = nlohmann::json::array();
         std::uint64_t bytes = 0;
         std::uint64_t errors = 0;
+        std::vector<store::RecordRow> outs(rows_.size());
         for (std::size_t i = 0; i < rows_.size(); ++i) {
             Row& r = rows_[i];
-            store::RecordRow out;
+            store::RecordRow& out = outs[i];
             out.id = store::record_id(unit_.shard_id, i);
             out.path = r.path;
             out.format = r.format;
@@ -243,7 +243,6 @@ public:
             out.offset = out.packed ? r.offset : 0;
             out.error = escape_invalid_utf8(r.error);
             out.metadata_json = metadata(r, out);
-            if (segment) segment->add_json(static_cast<std::uint32_t>(i), out.metadata_json);
             bytes += r.size;
             formats[r.format] = formats.value(r.format, 0) + 1;
             if (!out.mime_type.empty()) {
@@ -255,11 +254,37 @@ public:
                     samples.push_back({{"path", out.path}, {"error", out.error}});
                 }
             }
-            writer_.add_record(std::move(out));
         }
+        // The index segment is built from the same records on a second thread while this
+        // one writes the shard; it is written once the shard is committed (it names the
+        // shard's checksum).
+        std::optional<index::SegmentBuilder> segment;
+        std::exception_ptr segment_error;
+        std::thread builder;
+        struct Join {
+            std::thread& t;
+            ~Join() {
+                if (t.joinable()) t.join();
+            }
+        } join{builder};
+        if (options_.index) {
+            segment.emplace(options_.index_policy);
+            builder = std::thread([&] {
+                try {
+                    for (std::size_t i = 0; i < outs.size(); ++i) {
+                        segment->add_json(static_cast<std::uint32_t>(i), outs[i].metadata_json);
+                    }
+                } catch (...) {
+                    segment_error = std::current_exception();
+                }
+            });
+        }
+        for (const auto& out : outs) writer_.add_record(out);
         const std::uint64_t packed_bytes = writer_.blob_size();
         const Hash128 checksum = writer_.commit(options_.fsync);
         if (segment) {
+            builder.join();
+            if (segment_error) std::rethrow_exception(segment_error);
             segment->write(layout_.segment(unit_.shard_id), unit_.shard_id, rows_.size(), checksum,
                            options_.fsync);
         }
