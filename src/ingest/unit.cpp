@@ -285,6 +285,7 @@ public:
         if (segment) {
             builder.join();
             if (segment_error) std::rethrow_exception(segment_error);
+            fs::make_dirs(layout_.index_dir());
             segment->write(layout_.segment(unit_.shard_id), unit_.shard_id, rows_.size(), checksum,
                            options_.fsync);
         }
