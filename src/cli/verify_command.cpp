@@ -10,6 +10,7 @@
 #include "kiln/core/hash.hpp"
 #include "kiln/core/log.hpp"
 #include "kiln/core/units.hpp"
+#include "kiln/index/dictionary.hpp"
 #include "kiln/store/catalog.hpp"
 #include "kiln/store/layout.hpp"
 #include "kiln/store/shard.hpp"
@@ -118,6 +119,35 @@ int run_verify(const Args& args) {
         bytes += ch.bytes;
         problems.insert(problems.end(), ch.problems.begin(), ch.problems.end());
     }
+    // The search index, when there is one: current, and every segment as it was written.
+    std::string index_note = "no search index";
+    try {
+        const auto d = index::Dictionary::open(layout.dictionary(), c);
+        std::vector<std::string> bad(d.shard_ids.size());
+        const auto m = static_cast<std::int64_t>(d.shard_ids.size());
+#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(1, threads))
+        for (std::int64_t i = 0; i < m; ++i) {
+            const auto k = static_cast<std::size_t>(i);
+            const std::string seg = layout.segment(d.shard_ids[k]);
+            try {
+                if (xxh3_128_file(seg).hex() != d.segment_checksums.at(k)) {
+                    bad[k] = seg +
+                             ": checksum differs from the index dictionary's (the file "
+                             "changed after it was written; `kiln index DATA --rebuild`)";
+                }
+            } catch (const std::exception& ex) {
+                bad[k] = seg + ": unreadable: " + ex.what();
+            }
+        }
+        for (auto& b : bad) {
+            if (!b.empty()) problems.push_back(std::move(b));
+        }
+        index_note = "index of " + std::to_string(d.fields.size()) + " fields";
+    } catch (const NoInputError&) {
+        // a dataset without an index is valid
+    } catch (const Error& e) {
+        problems.push_back(std::string("search index: ") + e.what());
+    }
     const auto expected = c.summary.value("records", std::uint64_t{0});
     if (problems.empty() && records != expected) {
         problems.push_back(layout.catalog() + ": summary says " + std::to_string(expected) +
@@ -129,7 +159,7 @@ int run_verify(const Args& args) {
                         layout.root() + "'");
     }
     std::cout << "verified " << c.shards.size() << " shards, " << records << " records, "
-              << format_bytes(static_cast<double>(bytes)) << ": OK\n";
+              << format_bytes(static_cast<double>(bytes)) << ", " << index_note << ": OK\n";
     return 0;
 }
 

@@ -11,6 +11,7 @@
 namespace kiln::store {
 
 void write_catalog(const std::string& path, const Catalog& catalog) {
+    const std::lock_guard lock(h5::library_mutex());
     h5::silence_errors();
     const std::string tmp = path + ".tmp";
     try {
@@ -51,6 +52,7 @@ void write_catalog(const std::string& path, const Catalog& catalog) {
 }
 
 Catalog read_catalog(const std::string& path) {
+    const std::lock_guard lock(h5::library_mutex());
     h5::silence_errors();
     if (!fs::is_file(path)) {
         throw NoInputError("no catalog at '" + path +

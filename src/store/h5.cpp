@@ -155,8 +155,8 @@ Handle vlen_string_type() {
 
 void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
-std::mutex& library_mutex() {
-    static std::mutex m;
+std::recursive_mutex& library_mutex() {
+    static std::recursive_mutex m;
     return m;
 }
 

@@ -14,8 +14,9 @@ namespace kiln::store::h5 {
 
 /// Turns off HDF5's automatic error printing (kiln reports the stack in exceptions).
 void silence_errors();
-/// Debian's HDF5 is not built thread-safe: threads that use it at the same time take this.
-std::mutex& library_mutex();
+/// Debian's HDF5 is not built thread-safe: every use from a thread that may run beside
+/// others holds this (recursive, so layered code may take it again).
+std::recursive_mutex& library_mutex();
 /// "1.10.8".
 std::string library_version();
 /// Whether the linked HDF5 was built with parallel (MPI-IO) support.

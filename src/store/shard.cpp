@@ -29,6 +29,7 @@ struct ShardWriter::Impl {
 
 ShardWriter::ShardWriter(std::string final_path, std::uint64_t shard_id, std::string source)
     : impl_(std::make_unique<Impl>()) {
+    const std::lock_guard lock(h5::library_mutex());
     h5::silence_errors();
     impl_->final_path = std::move(final_path);
     impl_->tmp_path = impl_->final_path + ".tmp";
@@ -43,19 +44,26 @@ ShardWriter::ShardWriter(std::string final_path, std::uint64_t shard_id, std::st
 }
 
 ShardWriter::~ShardWriter() {
+    const std::lock_guard lock(h5::library_mutex());
     if (!impl_->committed) {
         impl_->blob.reset();
         impl_->file.reset();
         ::unlink(impl_->tmp_path.c_str());
     }
+    impl_.reset();  // closes what is open, under the lock
 }
 
 std::uint64_t ShardWriter::append_blob(const void* data, std::size_t size) {
+    const std::lock_guard lock(h5::library_mutex());
     return impl_->blob->append(data, size);
 }
-void ShardWriter::truncate_blob(std::uint64_t offset) { impl_->blob->truncate(offset); }
+void ShardWriter::truncate_blob(std::uint64_t offset) {
+    const std::lock_guard lock(h5::library_mutex());
+    impl_->blob->truncate(offset);
+}
 std::uint64_t ShardWriter::blob_size() const noexcept { return impl_->blob->size(); }
 std::string ShardWriter::read_blob(std::uint64_t offset, std::uint64_t size) {
+    const std::lock_guard lock(h5::library_mutex());
     return impl_->blob->read(offset, size);
 }
 std::size_t ShardWriter::record_count() const noexcept { return impl_->rows.size(); }
@@ -67,6 +75,7 @@ void ShardWriter::add_record(RecordRow row) {
 }
 
 Hash128 ShardWriter::commit(bool durable) {
+    const std::lock_guard lock(h5::library_mutex());
     KILN_ASSERT(!impl_->committed, "shard committed twice");
     impl_->blob->finish();
     const auto& rows = impl_->rows;
@@ -120,6 +129,7 @@ struct ShardReader::Impl {
 };
 
 ShardReader::ShardReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+    const std::lock_guard lock(h5::library_mutex());
     h5::silence_errors();
     impl_->path = path;
     impl_->file = h5::open_file(path);
@@ -135,18 +145,33 @@ ShardReader::ShardReader(const std::string& path) : impl_(std::make_unique<Impl>
     impl_->blob = h5::open_dataset(f, "blob");
 }
 
-ShardReader::~ShardReader() = default;
+ShardReader::~ShardReader() {
+    const std::lock_guard lock(h5::library_mutex());
+    impl_.reset();
+}
 ShardReader::ShardReader(ShardReader&&) noexcept = default;
-ShardReader& ShardReader::operator=(ShardReader&&) noexcept = default;
+ShardReader& ShardReader::operator=(ShardReader&& other) noexcept {
+    const std::lock_guard lock(h5::library_mutex());
+    impl_ = std::move(other.impl_);
+    return *this;
+}
 
 std::uint64_t ShardReader::shard_id() const {
+    const std::lock_guard lock(h5::library_mutex());
     return static_cast<std::uint64_t>(h5::get_attr_int(impl_->file.id(), "shard_id"));
 }
-std::string ShardReader::source() const { return h5::get_attr_string(impl_->file.id(), "source"); }
+std::string ShardReader::source() const {
+    const std::lock_guard lock(h5::library_mutex());
+    return h5::get_attr_string(impl_->file.id(), "source");
+}
 std::int64_t ShardReader::schema_version() const {
+    const std::lock_guard lock(h5::library_mutex());
     return h5::get_attr_int(impl_->file.id(), "kiln_schema_version");
 }
-std::uint64_t ShardReader::blob_size() const { return h5::extent(impl_->file.id(), "blob"); }
+std::uint64_t ShardReader::blob_size() const {
+    const std::lock_guard lock(h5::library_mutex());
+    return h5::extent(impl_->file.id(), "blob");
+}
 
 std::vector<RecordRow> ShardReader::records() const { return read_records(nullptr); }
 
@@ -155,16 +180,19 @@ std::vector<RecordRow> ShardReader::records_at(const std::vector<std::uint64_t>&
 }
 
 std::vector<std::string> ShardReader::metadata_at(const std::vector<std::uint64_t>& rows) const {
+    const std::lock_guard lock(h5::library_mutex());
     h5::Handle g = h5::open_group(impl_->file.id(), "records");
     return h5::read_strings_at(g.id(), "metadata", rows);
 }
 
 std::uint64_t ShardReader::record_count() const {
+    const std::lock_guard lock(h5::library_mutex());
     h5::Handle g = h5::open_group(impl_->file.id(), "records");
     return h5::extent(g.id(), "id");
 }
 
 std::vector<RecordRow> ShardReader::read_records(const std::vector<std::uint64_t>* rows) const {
+    const std::lock_guard lock(h5::library_mutex());
     h5::Handle g = h5::open_group(impl_->file.id(), "records");
     const hid_t gid = g.id();
     const auto u64 = [&](const char* name) {
@@ -211,6 +239,7 @@ std::vector<RecordRow> ShardReader::read_records(const std::vector<std::uint64_t
 }
 
 std::string ShardReader::read_bytes(const RecordRow& row) const {
+    const std::lock_guard lock(h5::library_mutex());
     if (!row.packed) {
         throw DataError("record '" + row.path + "' in '" + impl_->path +
                         "' was ingested with --no-pack; its bytes are not in the shard");

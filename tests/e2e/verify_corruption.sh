@@ -23,3 +23,16 @@ rm "$S"
 expect_exit 65 "$KILN" verify "$SCRATCH/d"
 expect_output "missing"
 pass "verify detects corruption"
+
+# The search index: a flipped byte in a segment is found and named; a rebuild mends it.
+cp "$SCRATCH/saved.h5" "$S"
+expect_exit 0 "$KILN" verify "$SCRATCH/d"
+expect_output "index of"
+G=$SCRATCH/d/index/segment-000002.h5
+size=$(stat -c %s "$G")
+printf '\x5a' | dd of="$G" bs=1 seek=$((size / 2)) conv=notrunc status=none
+expect_exit 65 "$KILN" verify "$SCRATCH/d"
+expect_output "segment-000002.h5: checksum differs"
+expect_exit 0 "$KILN" index "$SCRATCH/d" --rebuild
+expect_exit 0 "$KILN" verify "$SCRATCH/d"
+pass "verify detects a damaged index segment; kiln index --rebuild mends it"
