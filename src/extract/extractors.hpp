@@ -19,6 +19,13 @@ std::unique_ptr<Extractor> make_vasprun_extractor();
 std::unique_ptr<Extractor> make_image_extractor();
 std::unique_ptr<Extractor> make_csv_extractor();
 std::unique_ptr<Extractor> make_tsv_extractor();
+std::unique_ptr<Extractor> make_incar_extractor();
+std::unique_ptr<Extractor> make_oszicar_extractor();
+
+/// MDF's exchange_correlation_functional from VASP's LHFCALC, METAGGA and GGA tags (vasprun.xml
+/// and INCAR name it alike).
+std::string vasp_functional(std::string_view lhfcalc, std::string_view metagga,
+                            std::string_view gga);
 
 /// Splits text into lines (handles \n and \r\n; strips a UTF-8 BOM).
 std::vector<std::string_view> split_lines(std::string_view text);

@@ -20,6 +20,8 @@ const ExtractorRegistry& ExtractorRegistry::builtin() {
         r.add(make_image_extractor());
         r.add(make_csv_extractor());
         r.add(make_tsv_extractor());
+        r.add(make_incar_extractor());
+        r.add(make_oszicar_extractor());
         return r;
     }();
     return registry;

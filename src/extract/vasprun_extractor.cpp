@@ -78,19 +78,7 @@ Structure read_structure(const pugi::xml_node& s, const std::vector<int>& specie
 
 std::string functional(const pugi::xml_node& params) {
     const auto value = [&](const char* name) { return trim(find_i(params, name).child_value()); };
-    const std::string lhf = value("LHFCALC");
-    if (lhf == "T" || lhf == "true") return "hybrid";
-    const std::string meta = value("METAGGA");
-    if (!meta.empty() && meta != "--" && meta != "NONE" && meta != "none") return meta;
-    const std::string gga = value("GGA");
-    if (gga == "PE") return "PBE";
-    if (gga == "PS") return "PBEsol";
-    if (gga == "91") return "PW91";
-    if (gga == "RP") return "RPBE";
-    if (gga == "RE") return "revPBE";
-    if (gga == "AM") return "AM05";
-    if (gga.empty() || gga == "--") return "LDA or the POTCAR's default";
-    return gga;
+    return vasp_functional(value("LHFCALC"), value("METAGGA"), value("GGA"));
 }
 
 class VasprunExtractor final : public Extractor {
@@ -170,6 +158,22 @@ public:
 };
 
 }  // namespace
+
+std::string vasp_functional(std::string_view lhfcalc, std::string_view metagga,
+                            std::string_view gga) {
+    if (lhfcalc == "T" || lhfcalc == "true" || lhfcalc == ".TRUE.") return "hybrid";
+    if (!metagga.empty() && metagga != "--" && metagga != "NONE" && metagga != "none") {
+        return std::string(metagga);
+    }
+    if (gga == "PE") return "PBE";
+    if (gga == "PS") return "PBEsol";
+    if (gga == "91") return "PW91";
+    if (gga == "RP") return "RPBE";
+    if (gga == "RE") return "revPBE";
+    if (gga == "AM") return "AM05";
+    if (gga.empty() || gga == "--") return "LDA or the POTCAR's default";
+    return std::string(gga);
+}
 
 std::unique_ptr<Extractor> make_vasprun_extractor() { return std::make_unique<VasprunExtractor>(); }
 

@@ -289,3 +289,60 @@ TEST(PoscarExtractor, Vasp4SpeciesFromTheCommentLine) {
 
 }  // namespace
 }  // namespace kiln::extract
+
+namespace kiln::extract {
+namespace {
+
+TEST(IncarExtractor, TagsTypesCommentsAndFunctional) {
+    const auto r = run("incar", "INCAR",
+                       "System is a title line\n"
+                       "ENCUT = 520 ; ISMEAR = -5  # comment\n"
+                       "GGA = PS\nLWAVE = .FALSE.\nLASPH = .True\nEDIFF = 1E-6\n"
+                       "MAGMOM = 2*0.6 ! moments\nALGO = Fast\n");
+    ASSERT_FALSE(r[0]["kiln"].contains("error")) << r[0].dump();
+    const auto& t = r[0]["custom"]["incar"];
+    EXPECT_EQ(t["ENCUT"], 520);
+    EXPECT_EQ(t["ISMEAR"], -5);
+    EXPECT_EQ(t["LWAVE"], false);
+    EXPECT_EQ(t["LASPH"], true);
+    EXPECT_DOUBLE_EQ(t["EDIFF"].get<double>(), 1e-6);
+    EXPECT_EQ(t["MAGMOM"], "2*0.6");
+    EXPECT_EQ(t["ALGO"], "Fast");  // not a logical: only L... tags read "F..." as false
+    EXPECT_EQ(r[0]["dft"]["exchange_correlation_functional"], "PBEsol");
+    EXPECT_DOUBLE_EQ(r[0]["dft"]["cutoff_energy"].get<double>(), 520.0);
+    EXPECT_EQ(run("incar", "INCAR",
+                  "LHFCALC = .TRUE.\nGGA = PE\n")[0]["dft"]["exchange_correlation_functional"],
+              "hybrid");
+    EXPECT_NE(run("incar", "INCAR", "just text\n")[0]["kiln"]["error"].get<std::string>().find(
+                  "no TAG = value"),
+              std::string::npos);
+}
+
+TEST(OszicarExtractor, LastIonicStepAndErrors) {
+    const auto r =
+        run("oszicar", "OSZICAR",
+            "       N       E                     dE             d eps       ncg\n"
+            "DAV:   1     0.45E+04    0.45E+04   -0.17E+05 16576   0.16E+03\n"
+            "   1 F= -.10868800E+03 E0= -.10868778E+03  d E =-.108688E+03  mag=     2.0\n"
+            "DAV:   1    -0.10E+03   -0.1E+01   -0.17E+01 16576   0.16E+03\n"
+            "   2 F= -.10870000E+03 E0= -.10869000E+03  d E =-.1E-01  mag=     1.5\n");
+    ASSERT_FALSE(r[0]["kiln"].contains("error")) << r[0].dump();
+    EXPECT_DOUBLE_EQ(r[0]["dft"]["energy"].get<double>(), -108.69);
+    EXPECT_EQ(r[0]["dft"]["ionic_steps"], 2);
+    EXPECT_DOUBLE_EQ(r[0]["custom"]["oszicar"]["magnetization"].get<double>(), 1.5);
+    // Molecular dynamics lines carry T= E= F= E0=.
+    const auto md =
+        run("oszicar", "OSZICAR",
+            "    1 T=   300. E= -.1E+03 F= -.2E+03 E0= -.3E+03 EK= 0.1E+01 SP= 0.0 SK= 0.0\n");
+    EXPECT_DOUBLE_EQ(md[0]["dft"]["energy"].get<double>(), -300.0);
+    EXPECT_NE(run("oszicar", "OSZICAR", "DAV: 1 2 3\n")[0]["kiln"]["error"].get<std::string>().find(
+                  "no ionic step"),
+              std::string::npos);
+    EXPECT_NE(run("oszicar", "OSZICAR", "   1 F= abc E0= 1\n")[0]["kiln"]["error"]
+                  .get<std::string>()
+                  .find("line 1"),
+              std::string::npos);
+}
+
+}  // namespace
+}  // namespace kiln::extract

@@ -11,3 +11,5 @@ trap 'rm -rf "$out"' EXIT
 /usr/bin/python3 "$here/pymatgen_reference.py" "$PMG" > "$out/reference.jsonl" 2> "$out/reference.err"
 /usr/bin/python3 -W ignore "$here/compare_pymatgen.py" "$KILN" "$out/reference.jsonl" \
     "$here/pymatgen_expected_disagreements.txt" --min-agreement 0.99
+# VASP's text files: INCAR and OSZICAR against pymatgen's Incar and Oszicar.
+/usr/bin/python3 "$here/pymatgen_vasp_text.py" "$KILN" "$PMG"
