@@ -21,6 +21,7 @@ std::unique_ptr<Extractor> make_csv_extractor();
 std::unique_ptr<Extractor> make_tsv_extractor();
 std::unique_ptr<Extractor> make_incar_extractor();
 std::unique_ptr<Extractor> make_oszicar_extractor();
+std::unique_ptr<Extractor> make_kpoints_extractor();
 
 /// MDF's exchange_correlation_functional from VASP's LHFCALC, METAGGA and GGA tags (vasprun.xml
 /// and INCAR name it alike).

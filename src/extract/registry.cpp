@@ -22,6 +22,7 @@ const ExtractorRegistry& ExtractorRegistry::builtin() {
         r.add(make_tsv_extractor());
         r.add(make_incar_extractor());
         r.add(make_oszicar_extractor());
+        r.add(make_kpoints_extractor());
         return r;
     }();
     return registry;

@@ -346,3 +346,40 @@ TEST(OszicarExtractor, LastIonicStepAndErrors) {
 
 }  // namespace
 }  // namespace kiln::extract
+
+namespace kiln::extract {
+namespace {
+
+TEST(KpointsExtractor, MeshesLinesExplicitAndErrors) {
+    const auto mp = run("kpoints", "KPOINTS", "mesh\n0\nMonkhorst-Pack\n 4 4 2\n 0 0 0\n");
+    EXPECT_EQ(mp[0]["custom"]["kpoints"]["style"], "Monkhorst");
+    EXPECT_EQ(mp[0]["custom"]["kpoints"]["grid"], nlohmann::json({4, 4, 2}));
+    const auto g = run("kpoints", "KPOINTS", "mesh\n0\ngamma\n 3 3 3\n");
+    EXPECT_EQ(g[0]["custom"]["kpoints"]["style"], "Gamma");
+    const auto a = run("kpoints", "KPOINTS", "auto\n0\nAuto\n 25\n");
+    EXPECT_EQ(a[0]["custom"]["kpoints"]["style"], "Automatic");
+    EXPECT_DOUBLE_EQ(a[0]["custom"]["kpoints"]["length"].get<double>(), 25.0);
+    const auto l = run(
+        "kpoints", "KPOINTS",
+        "band\n10\nLine-mode\nreciprocal\n0 0 0 ! G\n0.5 0 0 ! X\n\n0.5 0 0\n0.5 0.5 0\n// END\n");
+    EXPECT_EQ(l[0]["custom"]["kpoints"]["style"], "Line_mode");
+    EXPECT_EQ(l[0]["custom"]["kpoints"]["points"], 4);
+    EXPECT_EQ(l[0]["custom"]["kpoints"]["num_kpts"], 10);
+    const auto e = run("kpoints", "KPOINTS", "x\n2\nCartesian\n0 0 0 1\n0 0 0.5 1\n");
+    EXPECT_EQ(e[0]["custom"]["kpoints"]["style"], "Cartesian");
+    EXPECT_EQ(e[0]["custom"]["kpoints"]["points"], 2);
+    EXPECT_NE(run("kpoints", "KPOINTS", "x\n3\nReciprocal\n0 0 0 1\n")[0]["kiln"]["error"]
+                  .get<std::string>()
+                  .find("line 2 says 3 k-points, 1 are listed"),
+              std::string::npos);
+    EXPECT_NE(
+        run("kpoints", "KPOINTS", "x\n0\nGamma\n4 4\n")[0]["kiln"]["error"].get<std::string>().find(
+            "line 4"),
+        std::string::npos);
+    EXPECT_NE(
+        run("kpoints", "KPOINTS", "x\n")[0]["kiln"]["error"].get<std::string>().find("3 lines"),
+        std::string::npos);
+}
+
+}  // namespace
+}  // namespace kiln::extract

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""kiln extract vs Debian's pymatgen on VASP's text files: every INCAR* and OSZICAR* of
-pymatgen-test-files (gzipped ones too).
+"""kiln extract vs Debian's pymatgen on VASP's text files: every INCAR*, KPOINTS* and
+OSZICAR* of pymatgen-test-files (gzipped ones too). KPOINTS: style, num_kpts, the number
+of points listed, and the grid or length of generated meshes.
 
 INCAR: the same tags; each tag pymatgen reads as a number or boolean has the same value in
 custom.incar; dft.cutoff_energy is ENCUT. OSZICAR: dft.energy is Oszicar.final_energy and
@@ -17,7 +18,7 @@ import sys
 import warnings
 
 warnings.filterwarnings("ignore")
-from pymatgen.io.vasp import Incar  # noqa: E402
+from pymatgen.io.vasp import Incar, Kpoints  # noqa: E402
 from pymatgen.io.vasp.outputs import Oszicar  # noqa: E402
 
 
@@ -36,7 +37,7 @@ def same(a, b):
 
 def main():
     kiln, root = sys.argv[1], sys.argv[2]
-    problems, compared = [], {"incar": 0, "oszicar": 0}
+    problems, compared = [], {"incar": 0, "oszicar": 0, "kpoints": 0}
     for d, _, files in os.walk(root):
         for name in sorted(files):
             path = os.path.join(d, name)
@@ -58,6 +59,22 @@ def main():
                 if "ENCUT" in ref and not same(ref["ENCUT"], rec["dft"].get("cutoff_energy", -1)):
                     problems.append(f"{path}: cutoff_energy {rec['dft'].get('cutoff_energy')}")
                 compared["incar"] += 1
+            elif name.startswith("KPOINTS"):
+                try:
+                    ref = Kpoints.from_file(path)
+                except Exception:
+                    continue
+                rec = kiln_records(kiln, path)[0]
+                k = rec.get("custom", {}).get("kpoints", {})
+                want = {"style": ref.style.name, "num_kpts": ref.num_kpts, "points": len(ref.kpts)}
+                got = {x: k.get(x) for x in want}
+                if ref.style.name in ("Gamma", "Monkhorst"):
+                    want["grid"], got["grid"] = list(ref.kpts[0]), k.get("grid")
+                if ref.style.name == "Automatic":
+                    want["length"], got["length"] = ref.kpts[0][0], k.get("length")
+                if got != want:
+                    problems.append(f"{path}: kiln {got} pymatgen {want} {rec['kiln'].get('error', '')}")
+                compared["kpoints"] += 1
             elif name.startswith("OSZICAR"):
                 try:
                     ref = Oszicar(path)
@@ -73,7 +90,7 @@ def main():
     for p in problems:
         print("DISAGREE", p)
     print(f"compared {compared}; {len(problems)} disagreements")
-    if compared["incar"] < 5 or compared["oszicar"] < 2:
+    if compared["incar"] < 5 or compared["oszicar"] < 2 or compared["kpoints"] < 10:
         print("FAIL: too few files compared")
         return 1
     return 1 if problems else 0
