@@ -119,14 +119,7 @@ void write_dictionary(const std::string& data_dir, const store::Catalog& catalog
     }
     fs::make_dirs(layout.index_dir());
     const std::string path = layout.dictionary();
-    const std::string tmp = path + ".tmp";
-    {
-        const std::lock_guard lock(h5::library_mutex());
-        h5::silence_errors();
-        h5::Handle file = h5::create_file(tmp);
-        const hid_t root = file.id();
-        h5::set_attr(root, "kiln_schema_version", store::kSchemaVersion);
-        h5::set_attr(root, "kind", "index");
+    h5::write_kiln_file(path, "index", durable, [&](hid_t root) {
         h5::set_attr(root, "shards_digest", shards_digest(catalog));
         h5::set_attr(root, "policy", policy.to_json().dump());
         h5::set_attr(root, "records", static_cast<std::int64_t>(total));
@@ -155,15 +148,7 @@ void write_dictionary(const std::string& data_dir, const store::Catalog& catalog
             h5::write_u64(g.id(), "shard", term_shard);
             h5::write_u64(g.id(), "count", term_count);
         }
-        if (durable) h5::check(H5Fflush(root, H5F_SCOPE_GLOBAL), "H5Fflush");
-        file.close("index dictionary '" + tmp + "'");
-    }
-    if (durable) {
-        fs::fsync_path(tmp);
-        fs::durable_rename(tmp, path);
-    } else if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        throw IoError(errno_message("cannot rename '" + tmp + "'"));
-    }
+    });
 }
 
 Dictionary Dictionary::open(const std::string& path, const store::Catalog& catalog) {
@@ -172,19 +157,10 @@ Dictionary Dictionary::open(const std::string& path, const store::Catalog& catal
                            kRebuild);
     }
     const std::lock_guard lock(h5::library_mutex());
-    h5::silence_errors();
     Dictionary d;
     d.path = path;
-    h5::Handle file = h5::open_file(path);
+    h5::Handle file = h5::open_kiln_file(path, "index", "index dictionary");
     const hid_t root = file.id();
-    if (!h5::has_attr(root, "kind") || h5::get_attr_string(root, "kind") != "index") {
-        throw DataError("'" + path + "' is not a kiln index dictionary");
-    }
-    const auto version = h5::get_attr_int(root, "kiln_schema_version");
-    if (version < 1 || version > store::kSchemaVersion) {
-        throw DataError("'" + path + "' has kiln_schema_version " + std::to_string(version) +
-                        "; this kiln reads 1.." + std::to_string(store::kSchemaVersion));
-    }
     if (h5::get_attr_string(root, "shards_digest") != shards_digest(catalog)) {
         throw DataError("the search index '" + path +
                         "' is older than the dataset's shards (the catalog changed since it was "

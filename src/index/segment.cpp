@@ -150,14 +150,7 @@ void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std:
         mins.push_back(sorted.empty() ? kNaN : sorted.front().first);
         maxs.push_back(sorted.empty() ? kNaN : sorted.back().first);
     }
-    const std::string tmp = path + ".tmp";
-    {
-        const std::lock_guard lock(h5::library_mutex());
-        h5::silence_errors();
-        h5::Handle file = h5::create_file(tmp);
-        const hid_t root = file.id();
-        h5::set_attr(root, "kiln_schema_version", store::kSchemaVersion);
-        h5::set_attr(root, "kind", "segment");
+    h5::write_kiln_file(path, "segment", durable, [&](hid_t root) {
         h5::set_attr(root, "shard_id", static_cast<std::int64_t>(shard_id));
         h5::set_attr(root, "records", static_cast<std::int64_t>(records));
         h5::set_attr(root, "shard_checksum", shard_checksum.hex());
@@ -187,15 +180,7 @@ void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std:
             h5::write_f64(g.id(), "values", numbers);
             h5::write_u32(g.id(), "rows", number_rows);
         }
-        if (durable) h5::check(H5Fflush(root, H5F_SCOPE_GLOBAL), "H5Fflush");
-        file.close("index segment '" + tmp + "'");
-    }
-    if (durable) {
-        fs::fsync_path(tmp);
-        fs::durable_rename(tmp, path);
-    } else if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        throw IoError(errno_message("cannot rename '" + tmp + "'"));
-    }
+    });
 }
 
 void build_segment(const std::string& shard_path, const std::string& segment_path,
@@ -300,23 +285,14 @@ struct SegmentReader::Impl {
 
 SegmentReader::SegmentReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
     const std::lock_guard lock(h5::library_mutex());
-    h5::silence_errors();
     Impl& m = *impl_;
     m.path = path;
     if (!fs::is_file(path)) {
         throw NoInputError("index segment '" + path +
                            "' does not exist; rebuild the index with `kiln index DATA`");
     }
-    m.file = h5::open_file(path);
+    m.file = h5::open_kiln_file(path, "segment", "index segment");
     const hid_t root = m.file.id();
-    if (!h5::has_attr(root, "kind") || h5::get_attr_string(root, "kind") != "segment") {
-        throw DataError("'" + path + "' is not a kiln index segment");
-    }
-    const auto version = h5::get_attr_int(root, "kiln_schema_version");
-    if (version < 1 || version > store::kSchemaVersion) {
-        throw DataError("'" + path + "' has kiln_schema_version " + std::to_string(version) +
-                        "; this kiln reads 1.." + std::to_string(store::kSchemaVersion));
-    }
     m.shard_id = static_cast<std::uint64_t>(h5::get_attr_int(root, "shard_id"));
     m.records = static_cast<std::uint64_t>(h5::get_attr_int(root, "records"));
     m.shard_checksum = h5::get_attr_string(root, "shard_checksum");

@@ -1,9 +1,12 @@
 #include "store/h5.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "kiln/core/error.hpp"
+#include "kiln/core/fs.hpp"
+#include "kiln/store/layout.hpp"
 
 namespace kiln::store::h5 {
 namespace {
@@ -529,6 +532,42 @@ std::string read_bytes(hid_t dataset, std::uint64_t offset, std::uint64_t size) 
           "cannot read bytes [" + std::to_string(offset) + ", " + std::to_string(offset + size) +
               ") of the packed data");
     return out;
+}
+
+void write_kiln_file(const std::string& path, std::string_view kind, bool durable,
+                     const std::function<void(hid_t root)>& fill) {
+    const std::string tmp = path + ".tmp";
+    {
+        const std::lock_guard lock(library_mutex());
+        silence_errors();
+        Handle file = create_file(tmp);
+        set_attr(file.id(), "kiln_schema_version", kSchemaVersion);
+        set_attr(file.id(), "kind", kind);
+        fill(file.id());
+        if (durable) check(H5Fflush(file.id(), H5F_SCOPE_GLOBAL), "H5Fflush");
+        file.close(std::string(kind) + " '" + tmp + "'");
+    }
+    if (durable) {
+        fs::fsync_path(tmp);
+        fs::durable_rename(tmp, path);
+    } else if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        throw IoError(errno_message("cannot rename '" + tmp + "'"));
+    }
+}
+
+Handle open_kiln_file(const std::string& path, std::string_view kind, std::string_view what) {
+    silence_errors();
+    Handle file = open_file(path);
+    const hid_t root = file.id();
+    if (!has_attr(root, "kind") || get_attr_string(root, "kind") != kind) {
+        throw DataError("'" + path + "' is not a kiln " + std::string(what));
+    }
+    const auto version = get_attr_int(root, "kiln_schema_version");
+    if (version < 1 || version > kSchemaVersion) {
+        throw DataError("'" + path + "' has kiln_schema_version " + std::to_string(version) +
+                        "; this kiln reads 1.." + std::to_string(kSchemaVersion));
+    }
+    return file;
 }
 
 }  // namespace kiln::store::h5

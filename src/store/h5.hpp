@@ -5,6 +5,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -123,6 +124,15 @@ private:
     std::uint64_t extent_ = 0;          // current dataset extent
     std::vector<std::uint8_t> buffer_;  // bytes [written_, size_)
 };
+
+/// Writes a kiln file by the commit protocol: PATH.tmp gets kiln_schema_version and `kind`,
+/// `fill` writes the rest, then flush, close, (fsync) and rename to PATH (fsync of the
+/// directory). Takes the library lock.
+void write_kiln_file(const std::string& path, std::string_view kind, bool durable,
+                     const std::function<void(hid_t root)>& fill);
+/// Opens a kiln file read-only; DataError naming it when its kind is not `kind` or its
+/// kiln_schema_version is not one this build reads. The caller holds the library lock.
+Handle open_kiln_file(const std::string& path, std::string_view kind, std::string_view what);
 
 /// Reads `size` bytes at `offset` of a 1-D uint8 dataset.
 std::string read_bytes(hid_t dataset, std::uint64_t offset, std::uint64_t size);

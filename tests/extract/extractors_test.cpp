@@ -172,12 +172,6 @@ TEST(Registry, NamesSkeletonAndDecompression) {
     EXPECT_FALSE(run("unknown", "x.bin", "zzz")[0]["kiln"].contains("error"));
 }
 
-}  // namespace
-}  // namespace kiln::extract
-
-namespace kiln::extract {
-namespace {
-
 const char* kVasprun = R"(<?xml version="1.0" encoding="ISO-8859-1"?>
 <modeling>
  <parameters>
@@ -221,12 +215,6 @@ TEST(VasprunExtractor, FinalStructureEnergyConvergence) {
               std::string::npos);
 }
 
-}  // namespace
-}  // namespace kiln::extract
-
-namespace kiln::extract {
-namespace {
-
 TEST(CsvExtractor, RecordPerRowWithFormulaColumn) {
     const std::string csv =
         "Formula,energy,\"note, quoted\",ok\r\nFe2O3,-1.5,\"a "
@@ -264,12 +252,6 @@ TEST(ImageExtractor, PngHeader) {
             "error"));
 }
 
-}  // namespace
-}  // namespace kiln::extract
-
-namespace kiln::extract {
-namespace {
-
 // VASP 4 without symbols after the coordinates: the comment line names the species, as a
 // formula or as words.
 TEST(PoscarExtractor, Vasp4SpeciesFromTheCommentLine) {
@@ -286,12 +268,6 @@ TEST(PoscarExtractor, Vasp4SpeciesFromTheCommentLine) {
                   .find("VASP 4 POSCAR without species"),
               std::string::npos);
 }
-
-}  // namespace
-}  // namespace kiln::extract
-
-namespace kiln::extract {
-namespace {
 
 TEST(IncarExtractor, TagsTypesCommentsAndFunctional) {
     const auto r = run("incar", "INCAR",
@@ -343,12 +319,6 @@ TEST(OszicarExtractor, LastIonicStepAndErrors) {
                   .find("line 1"),
               std::string::npos);
 }
-
-}  // namespace
-}  // namespace kiln::extract
-
-namespace kiln::extract {
-namespace {
 
 TEST(KpointsExtractor, MeshesLinesExplicitAndErrors) {
     const auto mp = run("kpoints", "KPOINTS", "mesh\n0\nMonkhorst-Pack\n 4 4 2\n 0 0 0\n");
