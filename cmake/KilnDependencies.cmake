@@ -14,6 +14,7 @@ pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(MAGIC REQUIRED IMPORTED_TARGET libmagic)
 pkg_check_modules(SPGLIB REQUIRED IMPORTED_TARGET spglib)
 pkg_check_modules(PUGIXML REQUIRED IMPORTED_TARGET pugixml)
+pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)  # libyaml: YAML files
 pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)  # stb_image (image headers)
 find_path(GEMMI_INCLUDE_DIR gemmi/cif.hpp REQUIRED)  # header-only (Debian gemmi-dev)
 

@@ -24,6 +24,7 @@ PACKAGES=(
   gemmi-dev tao-pegtl-dev libstb-dev   # CIF (gemmi is header-only; needs PEGTL and stb)
   libsymspg-dev                        # spglib: space groups
   libpugixml-dev                       # XML: vasprun.xml
+  libyaml-dev python3-yaml             # YAML files (libyaml, and PyYAML, which uses it, as the reference)
   libroaring-dev                       # CRoaring: compressed bitmaps for the search index
   libsimdjson-dev                      # simdjson: fast JSON reading for the index build
   time bc bsdextrautils                # /usr/bin/time (peak memory), bc and column for benchmarks

@@ -22,6 +22,11 @@ std::unique_ptr<Extractor> make_tsv_extractor();
 std::unique_ptr<Extractor> make_incar_extractor();
 std::unique_ptr<Extractor> make_oszicar_extractor();
 std::unique_ptr<Extractor> make_kpoints_extractor();
+std::unique_ptr<Extractor> make_yaml_extractor();
+
+/// Generic documents (JSON that is no pymatgen object, YAML) as "custom" fields: nested keys
+/// joined with '.', arrays as their length, at most 100 fields, 8 levels.
+void flatten_custom(const nlohmann::json& j, nlohmann::json& out);
 
 /// MDF's exchange_correlation_functional from VASP's LHFCALC, METAGGA and GGA tags (vasprun.xml
 /// and INCAR name it alike).

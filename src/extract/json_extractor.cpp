@@ -124,12 +124,14 @@ public:
                             e.what());
         }
         Json custom = Json::object();
-        flatten(j, "", 0, custom);
+        flatten_custom(j, custom);
         return {{{"custom", custom}}};
     }
 };
 
 }  // namespace
+
+void flatten_custom(const nlohmann::json& j, nlohmann::json& out) { flatten(j, "", 0, out); }
 
 std::unique_ptr<Extractor> make_json_extractor() { return std::make_unique<JsonExtractor>(); }
 

@@ -4,6 +4,7 @@
 // style (named as pymatgen's Kpoints.style), num_kpts, points (the points listed), and grid
 // [n1, n2, n3] or length for generated meshes.
 #include <cctype>
+#include <cmath>
 
 #include "extract/extractors.hpp"
 #include "kiln/core/error.hpp"
@@ -13,6 +14,9 @@ namespace {
 
 std::int64_t parse_int(std::string_view word, const std::string& what) {
     const double v = parse_double(word, what);
+    if (std::fabs(v) > 1e9) {
+        throw DataError(what + ": " + std::string(word) + " is out of range");
+    }
     if (v != static_cast<double>(static_cast<std::int64_t>(v))) {
         throw DataError(what + ": expected a whole number, got '" + std::string(word) + "'");
     }

@@ -23,6 +23,7 @@ const ExtractorRegistry& ExtractorRegistry::builtin() {
         r.add(make_incar_extractor());
         r.add(make_oszicar_extractor());
         r.add(make_kpoints_extractor());
+        r.add(make_yaml_extractor());
         return r;
     }();
     return registry;

@@ -351,5 +351,36 @@ TEST(KpointsExtractor, MeshesLinesExplicitAndErrors) {
         std::string::npos);
 }
 
+TEST(YamlExtractor, TypesAsPyYamlDocumentsAndBombs) {
+    const auto r = run("yaml", "x.yaml",
+                       "a: yes\nb: 'yes'\nc: 1e5\nd: 1.0e+5\ne: 0x1F\nf: 010\ng: ~\nh: [1, 2, 3]\n"
+                       "i: {j: 1_000, k: -2.5}\nl: .inf\n---\nsecond: 2\n");
+    ASSERT_EQ(r.size(), 2U);
+    const auto& c = r[0]["custom"];
+    EXPECT_EQ(c["a"], true);
+    EXPECT_EQ(c["b"], "yes");
+    EXPECT_EQ(c["c"], "1e5");  // YAML 1.1: an exponent needs a sign and a dot
+    EXPECT_DOUBLE_EQ(c["d"].get<double>(), 1e5);
+    EXPECT_EQ(c["e"], 31);
+    EXPECT_EQ(c["f"], 8);
+    EXPECT_TRUE(c["g"].is_null());
+    EXPECT_EQ(c["h"], 3);  // arrays: their length
+    EXPECT_EQ(c["i.j"], 1000);
+    EXPECT_EQ(c["l"], ".inf");
+    EXPECT_EQ(r[1]["custom"]["second"], 2);
+    EXPECT_NE(run("yaml", "x.yaml", "a: [1, 2\n")[0]["kiln"]["error"].get<std::string>().find(
+                  "not valid YAML: line"),
+              std::string::npos);
+    // A billion laughs: nine levels of nine aliases is refused, not expanded.
+    std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i < 9; ++i) {
+        bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+        for (int k = 0; k < 9; ++k) bomb += (k > 0 ? ", *a" : "*a") + std::to_string(i - 1);
+        bomb += "]\n";
+    }
+    EXPECT_NE(run("yaml", "bomb.yaml", bomb)[0]["kiln"]["error"].get<std::string>().find("nodes"),
+              std::string::npos);
+}
+
 }  // namespace
 }  // namespace kiln::extract

@@ -13,3 +13,5 @@ trap 'rm -rf "$out"' EXIT
     "$here/pymatgen_expected_disagreements.txt" --min-agreement 0.99
 # VASP's text files: INCAR and OSZICAR against pymatgen's Incar and Oszicar.
 /usr/bin/python3 "$here/pymatgen_vasp_text.py" "$KILN" "$PMG"
+# YAML files against PyYAML's safe_load_all.
+/usr/bin/python3 "$here/yaml_reference.py" "$KILN" "$PMG"
