@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 #include <mutex>
+#include <unordered_map>
 
 #include "kiln/core/error.hpp"
 #include "kiln/core/fs.hpp"
@@ -220,7 +221,7 @@ struct SegmentReader::Impl {
     std::mutex cache_mutex;
     std::map<std::size_t, std::unique_ptr<Roaring>> exists;
     std::map<std::size_t, std::unique_ptr<std::vector<std::string>>> texts;
-    std::vector<std::unique_ptr<Roaring>> postings;  // by absolute term number
+    std::unordered_map<std::uint64_t, std::unique_ptr<Roaring>> postings;  // by term number
     std::map<std::size_t, std::unique_ptr<NumberColumn>> numbers;
     std::map<std::size_t, std::unique_ptr<std::vector<std::uint32_t>>> term_of_row;  // null: multi
     std::map<std::size_t, std::unique_ptr<std::vector<double>>> value_of_row;        // null: multi
@@ -258,9 +259,8 @@ struct SegmentReader::Impl {
 
     // Reads the postings of terms [begin, end) of f, all at once (caller holds cache_mutex).
     void load_postings(const SegmentField& f, std::uint64_t begin, std::uint64_t end) {
-        if (postings.empty()) postings.resize(fields.empty() ? 0 : fields.back().term_end);
-        while (begin < end && postings[begin]) ++begin;
-        while (end > begin && postings[end - 1]) --end;
+        while (begin < end && postings.count(begin) != 0U) ++begin;
+        while (end > begin && postings.count(end - 1) != 0U) --end;
         if (begin == end) return;
         std::vector<std::uint64_t> offs;
         std::string bytes;
@@ -275,7 +275,7 @@ struct SegmentReader::Impl {
             if (offs[i + 1] < offs[i] || offs[i + 1] > offs.back()) {
                 throw DataError(what(f) + ": posting offsets are not increasing");
             }
-            if (postings[t]) continue;
+            if (postings.count(t) != 0U) continue;
             postings[t] = std::make_unique<Roaring>(read_bitmap(
                 std::string_view(bytes).substr(offs[i] - offs.front(), offs[i + 1] - offs[i]),
                 what(f)));
@@ -395,7 +395,7 @@ const Roaring& SegmentReader::posting(const SegmentField& f, std::size_t i) cons
     const std::uint64_t t = f.term_begin + i;
     if (t >= f.term_end) throw DataError(m.what(f) + ": no term " + std::to_string(i));
     m.load_postings(f, t, t + 1);
-    return *m.postings[t];
+    return *m.postings.at(t);
 }
 
 Roaring SegmentReader::term(const SegmentField& f, std::string_view value) const {
@@ -418,7 +418,7 @@ Roaring SegmentReader::prefix(const SegmentField& f, std::string_view prefix) co
         const std::lock_guard cache(impl_->cache_mutex);
         impl_->load_postings(f, f.term_begin + b, f.term_begin + e);
         for (std::size_t i = b; i < e; ++i)
-            parts.push_back(impl_->postings[f.term_begin + i].get());
+            parts.push_back(impl_->postings.at(f.term_begin + i).get());
     }
     if (parts.size() <= 16) return Roaring::fastunion(parts.size(), parts.data());
     // Many small postings (a prefix of a high-cardinality field): gathering their rows and
