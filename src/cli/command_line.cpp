@@ -7,16 +7,11 @@
 #include <thread>
 
 #include "kiln/core/error.hpp"
+#include "kiln/core/text.hpp"
 #include "kiln/mpi/comm.hpp"
 
 namespace kiln::cli {
 namespace {
-
-std::string trim(const std::string& s) {
-    const auto b = s.find_first_not_of(" \t\r");
-    const auto e = s.find_last_not_of(" \t\r");
-    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-}
 
 // Keeps the top-level keys and those of [command]; checks every kept key against `options`
 // so an unknown or misspelled key names the file and line.
@@ -30,14 +25,14 @@ std::string select_config(const std::string& path, const std::string& command,
     int line_no = 0;
     while (std::getline(in, line)) {
         ++line_no;
-        const std::string t = trim(line);
+        const std::string t(trim(line));
         if (t.empty() || t[0] == '#' || t[0] == ';') continue;
         if (t.front() == '[') {
             if (t.back() != ']') {
                 throw ConfigError(path + ":" + std::to_string(line_no) +
                                   ": malformed section header '" + t + "'");
             }
-            section = trim(t.substr(1, t.size() - 2));
+            section = std::string(trim(t.substr(1, t.size() - 2)));
             continue;
         }
         if (!section.empty() && section != command) continue;
@@ -46,7 +41,7 @@ std::string select_config(const std::string& path, const std::string& command,
             throw ConfigError(path + ":" + std::to_string(line_no) +
                               ": expected 'key = value', got '" + t + "'");
         }
-        const std::string key = trim(t.substr(0, eq));
+        const std::string key(trim(t.substr(0, eq)));
         if (options.find_nothrow(key, false) == nullptr || key == "config" || key == "help") {
             throw ConfigError(path + ":" + std::to_string(line_no) + ": unknown key '" + key +
                               "' for `kiln " + command + "` (see `kiln " + command + " --help`)");
@@ -109,6 +104,12 @@ int default_threads() {
     }
     if (mpi::launched_by_mpi()) return 1;
     return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+}
+
+int threads_option(const po::variables_map& vm) {
+    const int t = get_or(vm, "threads", default_threads());
+    if (t < 1) throw ConfigError("--threads must be >= 1");
+    return t;
 }
 
 }  // namespace kiln::cli

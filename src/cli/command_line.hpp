@@ -29,5 +29,13 @@ void print_help(const std::string& command, const std::string& synopsis, const s
 /// Threads to use per rank: SLURM_CPUS_PER_TASK, else OMP_NUM_THREADS, else 1 under an MPI
 /// launcher and all cores without one.
 int default_threads();
+/// --threads when given (ConfigError when below 1), else default_threads().
+int threads_option(const po::variables_map& vm);
+
+/// The value of an option, or `fallback` when it was not given.
+template <typename T>
+T get_or(const po::variables_map& vm, const char* key, T fallback) {
+    return vm.count(key) != 0U ? vm[key].as<T>() : fallback;
+}
 
 }  // namespace kiln::cli

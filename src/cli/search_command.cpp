@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
-#include <sstream>
 
 #include "cli/command_line.hpp"
 #include "cli/commands.hpp"
 #include "kiln/core/error.hpp"
 #include "kiln/core/fs.hpp"
 #include "kiln/core/log.hpp"
+#include "kiln/core/text.hpp"
 #include "kiln/index/fields.hpp"
 #include "kiln/index/query.hpp"
 #include "kiln/index/search.hpp"
@@ -22,21 +22,16 @@
 namespace kiln::cli {
 namespace {
 
-std::vector<std::string> split(const std::string& s, char sep) {
+// The comma-separated items of an option value, trimmed, empty ones dropped.
+std::vector<std::string> list_option(std::string_view s) {
     std::vector<std::string> out;
-    std::string cur;
-    std::istringstream in(s);
-    while (std::getline(in, cur, sep)) {
-        const auto b = cur.find_first_not_of(" \t");
-        const auto e = cur.find_last_not_of(" \t");
-        if (b != std::string::npos) out.push_back(cur.substr(b, e - b + 1));
+    while (!s.empty()) {
+        const auto comma = s.find(',');
+        const std::string_view item = trim(s.substr(0, comma));
+        if (!item.empty()) out.emplace_back(item);
+        s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
     }
     return out;
-}
-
-template <typename T>
-T get_or(const po::variables_map& vm, const char* key, T fallback) {
-    return vm.count(key) != 0U ? vm[key].as<T>() : fallback;
 }
 
 void add_query_options(po::options_description& o) {
@@ -64,7 +59,7 @@ std::string build_query(const po::variables_map& vm) {
     }
     if (q.find_first_not_of(" \t") != std::string::npos) clauses.push_back("(" + q + ")");
     if (vm.count("elements") != 0U) {
-        const auto els = split(vm["elements"].as<std::string>(), ',');
+        const auto els = list_option(vm["elements"].as<std::string>());
         if (els.empty()) throw UsageError("--elements: expected a list such as Fe,O");
         std::string c;
         for (const auto& e : els) {
@@ -289,12 +284,6 @@ bool run_request(const index::Searcher& searcher, const index::SearchRequest& re
     return true;
 }
 
-int threads_option(const po::variables_map& vm) {
-    const int t = get_or(vm, "threads", default_threads());
-    if (t < 1) throw ConfigError("--threads must be >= 1");
-    return t;
-}
-
 }  // namespace
 
 int run_search(const Args& args) {
@@ -355,7 +344,7 @@ int run_search(const Args& args) {
         throw UsageError("--format '" + out.format +
                          "': expected table, jsonl, json, paths or ids");
     }
-    if (vm.count("fields") != 0U) out.fields = split(vm["fields"].as<std::string>(), ',');
+    if (vm.count("fields") != 0U) out.fields = list_option(vm["fields"].as<std::string>());
     const bool aggregate = !req.count_by.empty() || !req.stats.empty();
     if (aggregate) req.limit = 1;  // only counts are printed; keep per-shard hit lists short
     const index::Searcher searcher(vm["data"].as<std::string>());
@@ -368,11 +357,7 @@ int run_search(const Args& args) {
         return 0;
     }
     // Resolve names (with suggestions) before any MPI traffic, on every rank alike.
-    for (auto& f : out.fields) {
-        index::SearchRequest probe;
-        probe.query = "_exists_:" + f;
-        f = searcher.prepare(probe).root.field;
-    }
+    for (auto& f : out.fields) f = searcher.resolve_field(f);
     index::SearchResult result;
     if (!run_request(searcher, req, result)) return 0;
     if (aggregate) {
@@ -455,9 +440,14 @@ int run_get(const Args& args) {
                 ++skipped;
                 continue;
             }
-            const auto parts = split(r.path, '/');
-            bool safe = !parts.empty() && r.path.front() != '/';
-            for (const auto& p : parts) safe = safe && p != "." && p != "..";
+            std::vector<std::string> parts;  // exactly, without trimming: names may hold spaces
+            for (std::size_t at = 0; at <= r.path.size();) {
+                const auto slash = std::min(r.path.find('/', at), r.path.size());
+                parts.push_back(r.path.substr(at, slash - at));
+                at = slash + 1;
+            }
+            bool safe = true;
+            for (const auto& p : parts) safe = safe && !p.empty() && p != "." && p != "..";
             if (!safe) {
                 log::warn("unsafe path, skipped: " + r.path);
                 ++skipped;

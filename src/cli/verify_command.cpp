@@ -102,11 +102,10 @@ int run_verify(const Args& args) {
     } catch (const IoError& e) {
         throw DataError(std::string("catalog unreadable: ") + e.what());
     }
-    const int threads =
-        cl.vm.count("threads") != 0U ? cl.vm["threads"].as<int>() : default_threads();
+    const int threads = threads_option(cl.vm);
     std::vector<ShardCheck> checks(c.shards.size());
     const auto n = static_cast<std::int64_t>(c.shards.size());
-#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(1, threads))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (std::int64_t i = 0; i < n; ++i) {
         const auto k = static_cast<std::size_t>(i);
         checks[k] = check_shard(layout, c.shards[k]);  // check_shard catches everything
@@ -125,7 +124,7 @@ int run_verify(const Args& args) {
         const auto d = index::Dictionary::open(layout.dictionary(), c);
         std::vector<std::string> bad(d.shard_ids.size());
         const auto m = static_cast<std::int64_t>(d.shard_ids.size());
-#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(1, threads))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
         for (std::int64_t i = 0; i < m; ++i) {
             const auto k = static_cast<std::size_t>(i);
             const std::string seg = layout.segment(d.shard_ids[k]);

@@ -113,4 +113,11 @@ bool ends_with_nocase(std::string_view text, std::string_view suffix) {
     return to_lower_ascii(text.substr(text.size() - suffix.size())) == to_lower_ascii(suffix);
 }
 
+std::string_view trim(std::string_view text) {
+    constexpr std::string_view kSpace = " \t\r\n\v\f";
+    const auto b = text.find_first_not_of(kSpace);
+    if (b == std::string_view::npos) return {};
+    return text.substr(b, text.find_last_not_of(kSpace) - b + 1);
+}
+
 }  // namespace kiln

@@ -10,17 +10,10 @@
 
 #include "extract/extractors.hpp"
 #include "kiln/core/error.hpp"
+#include "kiln/core/text.hpp"
 
 namespace kiln::extract {
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0)
-        s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0)
-        s.remove_suffix(1);
-    return s;
-}
 
 std::string upper(std::string_view s) {
     std::string u(s);

@@ -7,17 +7,12 @@
 
 #include "extract/extractors.hpp"
 #include "kiln/core/error.hpp"
+#include "kiln/core/text.hpp"
 #include "kiln/extract/element.hpp"
 #include "kiln/extract/structure.hpp"
 
 namespace kiln::extract {
 namespace {
-
-std::string trim(std::string_view s) {
-    const auto b = s.find_first_not_of(" \t\r\n");
-    const auto e = s.find_last_not_of(" \t\r\n");
-    return b == std::string_view::npos ? std::string() : std::string(s.substr(b, e - b + 1));
-}
 
 double number(const pugi::xml_node& node, const std::string& what) {
     return parse_double(trim(node.child_value()), what);
@@ -43,7 +38,7 @@ std::vector<int> atom_species(const pugi::xml_document& doc) {
     const auto atoms = doc.select_node("/modeling/atominfo/array[@name='atoms']/set").node();
     if (!atoms) throw DataError("no <atominfo> atoms array");
     for (const auto& rc : atoms.children("rc")) {
-        std::string sym = trim(rc.child("c").child_value());
+        std::string sym(trim(rc.child("c").child_value()));
         // VASP writes two symbols cut short: "X" for Xe and "r" for Zr.
         if (sym == "X") sym = "Xe";
         if (sym == "r") sym = "Zr";
@@ -77,7 +72,9 @@ Structure read_structure(const pugi::xml_node& s, const std::vector<int>& specie
 }
 
 std::string functional(const pugi::xml_node& params) {
-    const auto value = [&](const char* name) { return trim(find_i(params, name).child_value()); };
+    const auto value = [&](const char* name) {
+        return std::string(trim(find_i(params, name).child_value()));
+    };
     return vasp_functional(value("LHFCALC"), value("METAGGA"), value("GGA"));
 }
 

@@ -99,7 +99,15 @@ private:
             if (live_) yaml_event_delete(&event_);
         }
         Event(Event&& o) noexcept : event_(o.event_), live_(o.live_) { o.live_ = false; }
-        Event& operator=(Event&&) = delete;
+        Event& operator=(Event&& o) noexcept {
+            if (this != &o) {
+                if (live_) yaml_event_delete(&event_);
+                event_ = o.event_;
+                live_ = o.live_;
+                o.live_ = false;
+            }
+            return *this;
+        }
         Event(const Event&) = delete;
         Event& operator=(const Event&) = delete;
         yaml_event_t* raw() { return &event_; }
@@ -141,20 +149,23 @@ private:
         std::size_t nodes = 1;
     };
 
+    // The value that starts with event `e`; an anchored value is remembered with the number
+    // of nodes it stands for, which its aliases count again.
     Json value(Event e, std::size_t depth) {
         if (depth > kMaxDepth) throw DataError("nested deeper than " + std::to_string(kMaxDepth));
         const yaml_event_t& ev = e.get();
+        const std::size_t before = nodes_;
+        const unsigned char* anchor = nullptr;
+        Json v;
         switch (ev.type) {
             case YAML_SCALAR_EVENT: {
                 count(1);
+                anchor = ev.data.scalar.anchor;
                 const std::string s = text(ev.data.scalar.value, ev.data.scalar.length);
-                Json v = ev.data.scalar.plain_implicit != 0 && ev.data.scalar.tag == nullptr
-                             ? plain_scalar(s)
-                             : Json(s);
-                if (ev.data.scalar.anchor != nullptr) {
-                    anchors_[reinterpret_cast<const char*>(ev.data.scalar.anchor)] = {v, 1};
-                }
-                return v;
+                v = ev.data.scalar.plain_implicit != 0 && ev.data.scalar.tag == nullptr
+                        ? plain_scalar(s)
+                        : Json(s);
+                break;
             }
             case YAML_ALIAS_EVENT: {
                 const auto it = anchors_.find(reinterpret_cast<const char*>(ev.data.alias.anchor));
@@ -162,43 +173,31 @@ private:
                 count(it->second.nodes);
                 return it->second.value;
             }
-            case YAML_SEQUENCE_START_EVENT: {
-                const std::size_t before = nodes_;
+            case YAML_SEQUENCE_START_EVENT:
                 count(1);
-                const std::string anchor =
-                    ev.data.sequence_start.anchor != nullptr
-                        ? reinterpret_cast<const char*>(ev.data.sequence_start.anchor)
-                        : "";
-                Json a = Json::array();
-                for (;;) {
-                    Event item = next();
-                    if (item.get().type == YAML_SEQUENCE_END_EVENT) break;
-                    a.push_back(value(std::move(item), depth + 1));
+                anchor = ev.data.sequence_start.anchor;
+                v = Json::array();
+                for (Event item = next(); item.get().type != YAML_SEQUENCE_END_EVENT;
+                     item = next()) {
+                    v.push_back(value(std::move(item), depth + 1));
                 }
-                if (!anchor.empty()) anchors_[anchor] = {a, nodes_ - before};
-                return a;
-            }
-            case YAML_MAPPING_START_EVENT: {
-                const std::size_t before = nodes_;
+                break;
+            case YAML_MAPPING_START_EVENT:
                 count(1);
-                const std::string anchor =
-                    ev.data.mapping_start.anchor != nullptr
-                        ? reinterpret_cast<const char*>(ev.data.mapping_start.anchor)
-                        : "";
-                Json o = Json::object();
-                for (;;) {
-                    Event key = next();
-                    if (key.get().type == YAML_MAPPING_END_EVENT) break;
+                anchor = ev.data.mapping_start.anchor;
+                v = Json::object();
+                for (Event key = next(); key.get().type != YAML_MAPPING_END_EVENT; key = next()) {
                     const Json k = value(std::move(key), depth + 1);
-                    const std::string name = k.is_string() ? k.get<std::string>() : k.dump();
-                    o[name] = value(next(), depth + 1);
+                    v[k.is_string() ? k.get<std::string>() : k.dump()] = value(next(), depth + 1);
                 }
-                if (!anchor.empty()) anchors_[anchor] = {o, nodes_ - before};
-                return o;
-            }
+                break;
             default:
                 throw DataError("unexpected YAML event");
         }
+        if (anchor != nullptr) {
+            anchors_[reinterpret_cast<const char*>(anchor)] = {v, nodes_ - before};
+        }
+        return v;
     }
 
     yaml_parser_t parser_{};

@@ -11,7 +11,6 @@
 #include "kiln/core/fs.hpp"
 #include "kiln/index/segment.hpp"
 #include "kiln/store/layout.hpp"
-#include "store/h5.hpp"
 
 namespace kiln::index {
 namespace {
@@ -363,6 +362,10 @@ PreparedQuery Searcher::prepare(const SearchRequest& request) const {
     return q;
 }
 
+std::string Searcher::resolve_field(const std::string& name) const {
+    return Resolver(dictionary_).field(name, 0).name;
+}
+
 std::vector<std::size_t> Searcher::candidate_shards(const PreparedQuery& q) const {
     const Dictionary& d = dictionary_;
     ShardSet all;
@@ -616,16 +619,21 @@ SearchResult Searcher::search(const SearchRequest& request) const {
     return merge(q, std::move(parts), shards.size());
 }
 
+const store::ShardReader& Searcher::shard(std::uint64_t shard_id) const {
+    const std::lock_guard lock(shards_mutex_);
+    auto& slot = shards_[shard_id];
+    if (!slot)
+        slot = std::make_unique<store::ShardReader>(store::Layout(data_dir_).shard(shard_id));
+    return *slot;
+}
+
 std::vector<store::RecordRow> Searcher::records(const std::vector<Hit>& hits) const {
     // One read per shard, then back into the order of `hits`.
     std::map<std::uint64_t, std::vector<std::uint64_t>> by_shard;
     for (const auto& h : hits) by_shard[h.shard_id].push_back(h.row);
     std::map<std::uint64_t, store::RecordRow> found;
-    const store::Layout layout(data_dir_);
-    const std::lock_guard lock(store::h5::library_mutex());
     for (const auto& [shard_id, rows] : by_shard) {
-        const store::ShardReader shard(layout.shard(shard_id));
-        auto recs = shard.records_at(rows);
+        auto recs = shard(shard_id).records_at(rows);
         for (std::size_t i = 0; i < rows.size(); ++i) {
             found[(shard_id << 32) | rows[i]] = std::move(recs[i]);
         }
@@ -637,9 +645,7 @@ std::vector<store::RecordRow> Searcher::records(const std::vector<Hit>& hits) co
 }
 
 std::string Searcher::read_bytes(std::uint64_t shard_id, const store::RecordRow& r) const {
-    const std::lock_guard lock(store::h5::library_mutex());
-    const store::ShardReader shard(store::Layout(data_dir_).shard(shard_id));
-    return shard.read_bytes(r);
+    return shard(shard_id).read_bytes(r);
 }
 
 IndexUpdate update_index(const std::string& data_dir, const IndexPolicy& policy, int threads,

@@ -189,8 +189,7 @@ void build_segment(const std::string& shard_path, const std::string& segment_pat
     std::uint64_t shard_id = 0;
     std::vector<store::RecordRow> rows;
     {
-        const std::lock_guard lock(h5::library_mutex());
-        const store::ShardReader shard(shard_path);
+        const store::ShardReader shard(shard_path);  // takes the HDF5 lock itself
         shard_id = shard.shard_id();
         rows = shard.records();
     }

@@ -3,17 +3,12 @@
 
 #include "kiln/core/error.hpp"
 #include "kiln/core/hash.hpp"
+#include "kiln/core/text.hpp"
 #include "kiln/core/version.hpp"
 #include "kiln/ingest/ingest.hpp"
 
 namespace kiln::ingest {
 namespace {
-
-std::string trim(std::string s) {
-    const auto b = s.find_first_not_of(" \t");
-    const auto e = s.find_last_not_of(" \t");
-    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-}
 
 // "2026-11-27T19:40:00Z"
 std::string utc_now() {
@@ -44,10 +39,10 @@ nlohmann::json datacite_block(const DatasetMetadata& m) {
             trim(a.substr(comma + 1)).empty()) {
             throw UsageError("--author '" + a + "': expected \"Family, Given\"");
         }
-        nlohmann::json c = {
-            {"creatorName", trim(a.substr(0, comma)) + ", " + trim(a.substr(comma + 1))},
-            {"familyName", trim(a.substr(0, comma))},
-            {"givenName", trim(a.substr(comma + 1))}};
+        nlohmann::json c = {{"creatorName", std::string(trim(a.substr(0, comma))) + ", " +
+                                                std::string(trim(a.substr(comma + 1)))},
+                            {"familyName", std::string(trim(a.substr(0, comma)))},
+                            {"givenName", std::string(trim(a.substr(comma + 1)))}};
         nlohmann::json affs = nlohmann::json::array();
         if (m.affiliations.size() == m.authors.size()) {
             affs.push_back(m.affiliations[i]);

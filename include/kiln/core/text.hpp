@@ -13,6 +13,8 @@ namespace kiln {
 [[nodiscard]] std::string escape_invalid_utf8(std::string_view bytes);
 /// Appends `text` (valid UTF-8) to `out` as a JSON string literal, quotes included.
 void append_json_string(std::string& out, std::string_view text);
+/// `text` without leading and trailing ASCII white space (space, \t, \r, \n, \v, \f).
+[[nodiscard]] std::string_view trim(std::string_view text);
 /// Lower-case ASCII copy.
 [[nodiscard]] std::string to_lower_ascii(std::string_view text);
 /// Whether `text` ends with `suffix`, ignoring ASCII case.

@@ -96,6 +96,9 @@ public:
     /// the closest known ones; a range on a text field, a non-number value for a number
     /// field, or a term on a field that is not keyword-indexed is a UsageError too.
     [[nodiscard]] PreparedQuery prepare(const SearchRequest& request) const;
+    /// The dataset's name of a field as a query would resolve it (exact, or a unique last
+    /// part); UsageError with the closest names otherwise.
+    [[nodiscard]] std::string resolve_field(const std::string& name) const;
     /// Indexes (into dictionary().shard_ids) of the shards that can hold a match.
     [[nodiscard]] std::vector<std::size_t> candidate_shards(const PreparedQuery& q) const;
     [[nodiscard]] ShardResult search_shard(const PreparedQuery& q, std::size_t shard_index) const;
@@ -115,12 +118,16 @@ public:
 private:
     /// The segment of a shard, opened on first use and kept (with what it has read).
     [[nodiscard]] const SegmentReader& segment(std::size_t shard_index) const;
+    /// A shard, opened on first use and kept (kiln get reads many files of one shard).
+    [[nodiscard]] const store::ShardReader& shard(std::uint64_t shard_id) const;
 
     std::string data_dir_;
     store::Catalog catalog_;
     Dictionary dictionary_;
     mutable std::mutex segments_mutex_;
     mutable std::vector<std::unique_ptr<SegmentReader>> segments_;
+    mutable std::mutex shards_mutex_;
+    mutable std::map<std::uint64_t, std::unique_ptr<store::ShardReader>> shards_;
 };
 
 struct IndexUpdate {
