@@ -26,3 +26,11 @@ if(NOT TARGET HDF5::HDF5)
   target_compile_definitions(HDF5::HDF5 INTERFACE ${HDF5_DEFINITIONS})
 endif()
 set(KILN_HDF5_IS_PARALLEL ${HDF5_IS_PARALLEL})
+
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # sha256 digests of published models
+
+# LibTorch (Debian's libtorch-dev, CPU; or a CUDA LibTorch via Torch_DIR) builds only the
+# backend library libkiln_torch.so; nothing else links it (ARCHITECTURE.md: start-up cost).
+if(KILN_ENABLE_TORCH)
+  find_package(Torch REQUIRED)
+endif()

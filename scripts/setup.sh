@@ -27,6 +27,10 @@ PACKAGES=(
   libyaml-dev python3-yaml             # YAML files (libyaml, and PyYAML, which uses it, as the reference)
   libroaring-dev                       # CRoaring: compressed bitmaps for the search index
   libsimdjson-dev                      # simdjson: fast JSON reading for the index build
+  libtorch-dev                         # LibTorch 1.13 (CPU): the model backend libkiln_torch.so
+  libopenblas0-pthread                 # BLAS for LibTorch (the reference libblas is ~5x slower)
+  libssl-dev                           # OpenSSL: sha256 of published models
+  python3-torch python3-jsonschema     # references: Python's torch on the same models, schema checks
   time bc bsdextrautils                # /usr/bin/time (peak memory), bc and column for benchmarks
 )
 

@@ -17,6 +17,10 @@ int run_search(const Args& args);   // collective when started by an MPI launche
 int run_get(const Args& args);
 int run_fields(const Args& args);
 int run_index(const Args& args);
+int run_model(const Args& args);  // publish | list | describe | search | remove
+int run_train(const Args& args);
+int run_run(const Args& args);
+int run_featurize(const Args& args);
 /// `kiln --version`: version, git hash and build features.
 void print_version();
 

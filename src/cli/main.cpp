@@ -31,6 +31,10 @@ const std::map<std::string, Command>& commands() {
         {"get", {kiln::cli::run_get, true, "write the files of matching records into a directory"}},
         {"fields", {kiln::cli::run_fields, false, "list every field with its type and count"}},
         {"index", {kiln::cli::run_index, false, "build or update a dataset's search index"}},
+        {"model", {kiln::cli::run_model, false, "publish, list, describe, search, remove models"}},
+        {"train", {kiln::cli::run_train, false, "train an ElemNet-style model on a dataset"}},
+        {"run", {kiln::cli::run_run, false, "run a published model on a few inputs"}},
+        {"featurize", {kiln::cli::run_featurize, false, "print the feature rows of formulas"}},
     };
     return c;
 }

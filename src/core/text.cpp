@@ -120,4 +120,34 @@ std::string_view trim(std::string_view text) {
     return text.substr(b, text.find_last_not_of(kSpace) - b + 1);
 }
 
+std::string python_literals_as_null(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            out += c;
+            if (c == '\\' && i + 1 < text.size()) {
+                out += text[++i];
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == '"') in_string = true;
+        bool replaced = false;
+        for (std::string_view lit : {"NaN", "Infinity", "-Infinity"}) {
+            if (text.substr(i, lit.size()) == lit) {
+                out += "null";
+                i += lit.size() - 1;
+                replaced = true;
+                break;
+            }
+        }
+        if (!replaced) out += c;
+    }
+    return out;
+}
+
 }  // namespace kiln

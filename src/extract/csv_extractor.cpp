@@ -84,15 +84,6 @@ nlohmann::json typed(const std::string& s) {
     return escape_invalid_utf8(s);
 }
 
-bool formula_column(const std::string& name) {
-    const std::string n = to_lower_ascii(name);
-    for (const char* f : {"formula", "composition", "pretty_formula", "reduced_formula", "compound",
-                          "chemical_formula"}) {
-        if (n == f) return true;
-    }
-    return false;
-}
-
 class CsvExtractor final : public Extractor {
 public:
     explicit CsvExtractor(std::string name, char sep) : name_(std::move(name)), sep_(sep) {}
@@ -145,6 +136,15 @@ private:
 };
 
 }  // namespace
+
+bool formula_column(const std::string& name) {
+    const std::string n = to_lower_ascii(name);
+    for (const char* f : {"formula", "composition", "pretty_formula", "reduced_formula", "compound",
+                          "chemical_formula"}) {
+        if (n == f) return true;
+    }
+    return false;
+}
 
 std::unique_ptr<Extractor> make_csv_extractor() {
     return std::make_unique<CsvExtractor>("csv", ',');

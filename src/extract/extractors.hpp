@@ -28,6 +28,11 @@ std::unique_ptr<Extractor> make_yaml_extractor();
 /// joined with '.', arrays as their length, at most 100 fields, 8 levels.
 void flatten_custom(const nlohmann::json& j, nlohmann::json& out);
 
+/// Whether a column or key names a chemical formula ("formula", "composition",
+/// "pretty_formula", "reduced_formula", "compound", "chemical_formula"; any case): tables with
+/// one make one record per row.
+bool formula_column(const std::string& name);
+
 /// MDF's exchange_correlation_functional from VASP's LHFCALC, METAGGA and GGA tags (vasprun.xml
 /// and INCAR name it alike).
 std::string vasp_functional(std::string_view lhfcalc, std::string_view metagga,

@@ -1,10 +1,15 @@
 // JSON: pymatgen objects (Structure, Molecule, ComputedEntry, ComputedStructureEntry, and
-// lists of them) become material records; any other JSON becomes flattened "custom" fields
-// (at most kMaxCustomFields, nested keys joined with '.').
+// lists of them) become material records; a list of objects with a formula key (a table, like
+// pymatgen's entries/exp_compounds.json.gz) becomes one record per object; any other JSON
+// becomes flattened "custom" fields (at most kMaxCustomFields, nested keys joined with '.').
+// Python's json module writes NaN, Infinity and -Infinity, which JSON does not have; they are
+// read as null.
 #include <cmath>
 
 #include "extract/extractors.hpp"
 #include "kiln/core/error.hpp"
+#include "kiln/core/text.hpp"
+#include "kiln/extract/composition.hpp"
 #include "kiln/extract/element.hpp"
 #include "kiln/extract/structure.hpp"
 
@@ -98,16 +103,65 @@ void flatten(const Json& j, const std::string& prefix, int depth, Json& out) {
     }
 }
 
+// pymatgen's experimental thermochemistry table (entries/exp_compounds.json.gz, read by its
+// correction_calculator): "exp energy" is the formation enthalpy in eV per formula unit as
+// written (Ag2CO3: -5.24 eV for 6 atoms).
+constexpr const char* kExpEnergyKey = "exp energy";
+
+// One record per object of a list whose first object has a formula key; nullopt otherwise.
+std::optional<std::vector<Json>> formula_rows(const Json& j) {
+    if (!j.is_array() || j.empty() || !j[0].is_object()) return std::nullopt;
+    const auto key_of = [](const Json& row) -> std::string {
+        for (const auto& [k, v] : row.items()) {
+            if (v.is_string() && formula_column(k)) return k;
+        }
+        return {};
+    };
+    if (key_of(j[0]).empty()) return std::nullopt;
+    std::vector<Json> records;
+    for (std::size_t i = 0; i < j.size() && records.size() < kMaxRecords; ++i) {
+        const Json& row = j[i];
+        Json rec;
+        rec["kiln"]["row"] = i + 1;
+        const std::string key = row.is_object() ? key_of(row) : std::string();
+        if (key.empty()) {
+            rec["kiln"]["error"] = "item " + std::to_string(i + 1) + ": no formula";
+            records.push_back(std::move(rec));
+            continue;
+        }
+        Json custom = Json::object();
+        for (const auto& [k, v] : row.items()) {
+            if (k != key) flatten(v, k, 1, custom);
+        }
+        rec["custom"] = std::move(custom);
+        try {
+            const Composition comp = parse_formula(row[key].get<std::string>());
+            rec["material"] = material_block(comp);
+            const auto e = row.find(kExpEnergyKey);
+            if (e != row.end() && e->is_number() && comp.num_atoms() > 0) {
+                rec["formation_enthalpy"] = *e;
+                rec["formation_enthalpy_per_atom"] = e->get<double>() / comp.num_atoms();
+            }
+        } catch (const DataError& err) {
+            rec["kiln"]["error"] = "item " + std::to_string(i + 1) + ": " + err.what();
+        }
+        records.push_back(std::move(rec));
+    }
+    return records;
+}
+
 class JsonExtractor final : public Extractor {
 public:
     [[nodiscard]] std::string_view name() const override { return "json"; }
 
     [[nodiscard]] std::vector<Json> extract(const FileInput& file) const override {
-        Json j;
-        try {
-            j = Json::parse(file.bytes);
-        } catch (const Json::exception& e) {
-            throw DataError(std::string("not valid JSON: ") + e.what());
+        Json j = Json::parse(file.bytes, nullptr, false);
+        if (j.is_discarded()) {
+            try {
+                j = Json::parse(python_literals_as_null(file.bytes));
+            } catch (const Json::exception& e) {
+                throw DataError(std::string("not valid JSON: ") + e.what());
+            }
         }
         try {
             if (auto r = pymatgen_record(j)) return {*r};
@@ -119,6 +173,7 @@ public:
                 }
                 return records;
             }
+            if (auto rows = formula_rows(j)) return *rows;
         } catch (const Json::exception& e) {
             throw DataError(std::string("pymatgen object with missing or wrong fields: ") +
                             e.what());

@@ -7,6 +7,11 @@
 namespace kiln {
 namespace {
 
+TEST(Text, PythonJsonLiteralsBecomeNull) {
+    EXPECT_EQ(python_literals_as_null(R"([NaN, -Infinity, Infinity, "NaN", "a\"NaN"])"),
+              R"([null, null, null, "NaN", "a\"NaN"])");
+}
+
 TEST(Text, Utf8Validation) {
     EXPECT_TRUE(is_valid_utf8("plain ascii"));
     EXPECT_TRUE(is_valid_utf8("Fe\xE2\x82\x82O\xE2\x82\x83"));  // Fe₂O₃

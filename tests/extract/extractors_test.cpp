@@ -151,6 +151,22 @@ TEST(JsonExtractor, PymatgenObjectsAndCustomFields) {
     EXPECT_TRUE(run("json", "bad.json", "{not json")[0]["kiln"].contains("error"));
 }
 
+TEST(JsonExtractor, FormulaTablesWithPythonNaN) {
+    // The shape of pymatgen's entries/exp_compounds.json.gz, NaN as Python writes it.
+    const std::string table =
+        R"([{"formula": "Ag2CO3", "exp energy": -5.242, "uncertainty": NaN, "mpid": "mp-4691"},
+            {"formula": "Xx2", "exp energy": 1.0},
+            {"mpid": null}])";
+    const auto r = run("json", "exp.json", table);
+    ASSERT_EQ(r.size(), 3U);
+    EXPECT_EQ(r[0]["material"]["elements"], (nlohmann::json{"Ag", "C", "O"}));
+    EXPECT_DOUBLE_EQ(r[0]["formation_enthalpy_per_atom"].get<double>(), -5.242 / 6);
+    EXPECT_TRUE(r[0]["custom"]["uncertainty"].is_null());
+    EXPECT_EQ(r[0]["custom"]["mpid"], "mp-4691");
+    EXPECT_NE(r[1]["kiln"]["error"].get<std::string>().find("item 2"), std::string::npos);
+    EXPECT_NE(r[2]["kiln"]["error"].get<std::string>().find("no formula"), std::string::npos);
+}
+
 TEST(Registry, NamesSkeletonAndDecompression) {
     const auto names = ExtractorRegistry::builtin().names();
     for (const char* n : {"skeleton", "cif", "poscar", "xyz", "json"}) {

@@ -20,4 +20,8 @@ void append_json_string(std::string& out, std::string_view text);
 /// Whether `text` ends with `suffix`, ignoring ASCII case.
 [[nodiscard]] bool ends_with_nocase(std::string_view text, std::string_view suffix);
 
+/// JSON text with Python's json.dump extensions NaN, Infinity and -Infinity (outside strings)
+/// replaced by null, so a strict JSON parser reads what Python wrote.
+[[nodiscard]] std::string python_literals_as_null(std::string_view text);
+
 }  // namespace kiln

@@ -1,0 +1,191 @@
+#include "kiln/model/registry.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+
+#include "kiln/core/error.hpp"
+#include "kiln/core/fs.hpp"
+
+namespace kiln::model {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+bool valid_name(std::string_view name) {
+    if (name.empty() || name.front() == '.' || name.front() == '-') return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
+    });
+}
+
+int version_of(std::string_view text) {
+    int v = 0;
+    const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    return ec == std::errc() && p == text.data() + text.size() && v >= 1 ? v : 0;
+}
+
+std::vector<int> versions_in(const stdfs::path& dir) {
+    std::vector<int> out;
+    std::error_code ec;
+    for (const auto& e : stdfs::directory_iterator(dir, ec)) {
+        const int v = version_of(e.path().filename().string());
+        if (v > 0 && stdfs::exists(e.path() / "servable.json")) out.push_back(v);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::string pid_suffix() { return std::to_string(::getpid()); }
+
+}  // namespace
+
+ModelId ModelId::parse(std::string_view spec) {
+    ModelId id;
+    const std::size_t at = spec.find('@');
+    id.name = std::string(spec.substr(0, at));
+    if (!valid_name(id.name))
+        throw UsageError(
+            "model name '" + id.name +
+            "': expected letters, digits, '_', '.', '-' (not starting with '.' or '-')");
+    if (at != std::string_view::npos) {
+        id.version = version_of(spec.substr(at + 1));
+        if (id.version == 0)
+            throw UsageError("model '" + std::string(spec) +
+                             "': the version after '@' must be an integer >= 1");
+    }
+    return id;
+}
+
+std::string ModelId::to_string() const {
+    return version > 0 ? name + "@" + std::to_string(version) : name;
+}
+
+Registry::Registry(stdfs::path root) : root_(std::move(root)) {}
+
+stdfs::path Registry::default_root(const std::string& option) {
+    if (!option.empty()) return option;
+    if (const char* env = std::getenv("KILN_MODELS"); env != nullptr && *env != '\0') return env;
+    return "models";
+}
+
+std::vector<ModelId> Registry::list() const {
+    std::vector<ModelId> out;
+    std::error_code ec;
+    for (const auto& e : stdfs::directory_iterator(root_, ec)) {
+        const std::string name = e.path().filename().string();
+        if (!e.is_directory() || !valid_name(name)) continue;
+        for (const int v : versions_in(e.path())) out.push_back({name, v});
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+ModelId Registry::resolve(const ModelId& id) const {
+    const auto versions = versions_in(root_ / id.name);
+    if (versions.empty()) {
+        std::string have;
+        for (const auto& m : list()) {
+            if (have.find(m.name + ",") == std::string::npos) have += m.name + ", ";
+        }
+        throw NoInputError("no model '" + id.name + "' in the registry " + root_.string() +
+                           (have.empty() ? " (it is empty)"
+                                         : " (it has: " + have.substr(0, have.size() - 2) + ")"));
+    }
+    if (id.version == 0) return {id.name, versions.back()};
+    if (std::find(versions.begin(), versions.end(), id.version) == versions.end()) {
+        std::string have;
+        for (const int v : versions) have += (have.empty() ? "" : ", ") + std::to_string(v);
+        throw NoInputError("model '" + id.name + "' has no version " + std::to_string(id.version) +
+                           " in " + root_.string() + " (versions: " + have + ")");
+    }
+    return id;
+}
+
+stdfs::path Registry::dir(const ModelId& id) const {
+    return root_ / id.name / std::to_string(id.version);
+}
+
+int Registry::next_version(const std::string& name) const {
+    const auto versions = versions_in(root_ / name);
+    return versions.empty() ? 1 : versions.back() + 1;
+}
+
+Servable Registry::servable(const ModelId& id) const {
+    const ModelId r = resolve(id);
+    const std::string path = (dir(r) / "servable.json").string();
+    nlohmann::json doc = nlohmann::json::parse(fs::read_file(path), nullptr, false);
+    if (doc.is_discarded())
+        throw DataError(path + ": not valid JSON (model " + r.to_string() + ")");
+    Servable s = Servable::from_json(doc, path);
+    if (s.name != r.name || s.version != r.version)
+        throw DataError(path + ": says it is " + s.name + "@" + std::to_string(s.version) +
+                        " but lies at " + r.to_string());
+    return s;
+}
+
+stdfs::path Registry::checked_model_file(const Servable& s) const {
+    const stdfs::path file = dir({s.name, s.version}) / "model.pt";
+    if (!fs::is_file(file.string()))
+        throw DataError("model " + s.name + "@" + std::to_string(s.version) + ": " + file.string() +
+                        " is missing");
+    const std::string digest = sha256_file(file.string());
+    if (digest != s.sha256)
+        throw DataError("model " + s.name + "@" + std::to_string(s.version) + ": " + file.string() +
+                        " has sha256 " + digest + " but servable.json records " + s.sha256 +
+                        " (tampered or corrupted; publish it again)");
+    return file;
+}
+
+ModelId Registry::publish(const stdfs::path& model_file, const nlohmann::json& document) {
+    const Servable s = Servable::from_json(document, "the servable.json to publish");
+    const ModelId id{s.name, s.version};
+    const stdfs::path target = dir(id);
+    if (stdfs::exists(target))
+        throw UsageError("model " + id.to_string() + " already exists in " + root_.string() +
+                         " (versions are immutable; publish a new version or remove it first)");
+    fs::make_dirs((root_ / id.name).string());
+    const stdfs::path staging =
+        root_ / (".staging-" + id.name + "-" + std::to_string(id.version) + "-" + pid_suffix());
+    std::error_code ec;
+    stdfs::remove_all(staging, ec);
+    fs::make_dirs(staging.string());
+    try {
+        stdfs::copy_file(model_file, staging / "model.pt", stdfs::copy_options::overwrite_existing);
+        fs::fsync_path((staging / "model.pt").string());
+        fs::write_file_atomic((staging / "servable.json").string(), document.dump(2) + "\n");
+        fs::fsync_path(staging.string());
+        if (::rename(staging.c_str(), target.c_str()) != 0)
+            throw IoError(
+                errno_message("cannot rename " + staging.string() + " to " + target.string()));
+        fs::fsync_path((root_ / id.name).string());
+    } catch (const stdfs::filesystem_error& e) {
+        stdfs::remove_all(staging, ec);
+        throw IoError(std::string("cannot publish ") + id.to_string() + ": " + e.what());
+    } catch (...) {
+        stdfs::remove_all(staging, ec);
+        throw;
+    }
+    return id;
+}
+
+void Registry::remove(const ModelId& id) {
+    if (id.version == 0)
+        throw UsageError("model remove needs NAME@VERSION (have '" + id.name +
+                         "'), so a version is never removed by accident");
+    const ModelId r = resolve(id);
+    const stdfs::path gone =
+        root_ / (".removed-" + r.name + "-" + std::to_string(r.version) + "-" + pid_suffix());
+    if (::rename(dir(r).c_str(), gone.c_str()) != 0)
+        throw IoError(errno_message("cannot remove " + dir(r).string()));
+    fs::fsync_path((root_ / r.name).string());
+    std::error_code ec;
+    stdfs::remove_all(gone, ec);
+    if (stdfs::is_empty(root_ / r.name, ec)) stdfs::remove(root_ / r.name, ec);
+}
+
+}  // namespace kiln::model
