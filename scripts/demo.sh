@@ -4,7 +4,8 @@
 # 3 MPI ranks (extracting compositions, cells and space groups), describes and verifies the
 # dataset, searches it; then ingests pymatgen's 2 135 experimental formation enthalpies,
 # trains an ElemNet-style network on them with LibTorch, publishes it in a model registry
-# and runs it on a few formulas. Prints what it did.
+# runs it on a few formulas, and runs it over both datasets with `kiln infer` (3 ranks).
+# Prints what it did.
 # Usage: scripts/demo.sh [OUTPUT_DIR]   (default: ./demo-data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,6 +88,35 @@ set -x
 "$KILN" model describe elemnet-dhf
 "$KILN" run elemnet-dhf --formula Fe2O3 --formula V3CoZr2 --formula NaCl --formula Li2O --debug
 "$KILN" model search 'domains:materials AND datacite.creators:Jha*'
+mpiexec -n 3 "$KILN" infer "$DATA" --model elemnet-dhf --cache-persist --progress-interval 5
+mpiexec -n 3 "$KILN" infer "$THERMO" --model elemnet-dhf --cache-persist --progress-interval 5
 { set +x; } 2>/dev/null
+echo
+echo "== the predictions, read with h5py beside the records they belong to"
+/usr/bin/python3 - "$DATA" "$THERMO" <<'PY'
+import glob, json, sys, h5py
+def predictions(data):
+    out = {}
+    for path in glob.glob(f"{data}/predictions/elemnet-dhf@1/shard-*.h5"):
+        with h5py.File(path) as f:
+            out.update(zip(f["record_id"][:], f["value"][:]))
+    return out
+def records(data):
+    out = {}
+    for path in glob.glob(f"{data}/shards/*.h5"):
+        with h5py.File(path) as f:
+            out.update((i, json.loads(m)) for i, m in zip(f["records/id"][:], f["records/metadata"][:]))
+    return out
+pmg, thermo = sys.argv[1], sys.argv[2]
+p, r = predictions(thermo), records(thermo)
+err = [abs(p[i] - r[i]["formation_enthalpy_per_atom"]) for i in p]
+print(f"{thermo}: {len(p)} predictions; MAE against the experimental values (train + test "
+      f"rows): {sum(err) / len(err):.3f} eV/atom")
+p, r = predictions(pmg), records(pmg)
+print(f"{pmg}: {len(p)} of {len(r)} records have a composition the model covers; the 5 most "
+      "negative predicted formation enthalpies:")
+for i in sorted(p, key=p.get)[:5]:
+    print(f"  {p[i]:8.3f} eV/atom  {r[i]['material']['composition']:<14} {r[i]['kiln']['path']}")
+PY
 echo
 echo "demo: dataset at $DATA (summary: $DATA/ingest-summary.json), models in $KILN_MODELS"

@@ -1,5 +1,8 @@
 #include "cli/command_line.hpp"
 
+#include <dirent.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -7,6 +10,7 @@
 #include <thread>
 
 #include "kiln/core/error.hpp"
+#include "kiln/core/log.hpp"
 #include "kiln/core/text.hpp"
 #include "kiln/mpi/comm.hpp"
 
@@ -110,6 +114,32 @@ int threads_option(const po::variables_map& vm) {
     const int t = get_or(vm, "threads", default_threads());
     if (t < 1) throw ConfigError("--threads must be >= 1");
     return t;
+}
+
+bool agree_to_continue(const mpi::Comm& comm, const Status& status, int& exit_code) {
+    if (!status.ok()) log::error(status.message);
+    std::string text = std::to_string(static_cast<int>(status.code));
+    comm.broadcast(text, 0);
+    exit_code = std::atoi(text.c_str());
+    return exit_code == 0;
+}
+
+void remove_leftovers(const std::string& dir) {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return;
+    while (const dirent* e = ::readdir(d)) {
+        const std::string name = e->d_name;
+        if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) {
+            log::info("removing leftover of an interrupted run: " + dir + "/" + name);
+            ::unlink((dir + "/" + name).c_str());
+        }
+    }
+    ::closedir(d);
+}
+
+std::string job_id() {
+    const char* j = std::getenv("SLURM_JOB_ID");
+    return j != nullptr ? j : "";
 }
 
 }  // namespace kiln::cli

@@ -7,6 +7,13 @@
 #include <string>
 #include <vector>
 
+namespace kiln {
+struct Status;
+namespace mpi {
+class Comm;
+}
+}  // namespace kiln
+
 namespace kiln::cli {
 
 namespace po = boost::program_options;
@@ -37,5 +44,14 @@ template <typename T>
 T get_or(const po::variables_map& vm, const char* key, T fallback) {
     return vm.count(key) != 0U ? vm[key].as<T>() : fallback;
 }
+
+/// Collective: every rank shares rank 0's verdict, so all stop together with one exit code.
+/// A failure is logged before the broadcast (once one rank returns nonzero, mpirun may kill
+/// the others). Returns true to go on; otherwise `exit_code` holds the code to return.
+bool agree_to_continue(const mpi::Comm& comm, const Status& status, int& exit_code);
+/// Deletes `*.tmp` files in `dir`: leftovers of an interrupted run (logged).
+void remove_leftovers(const std::string& dir);
+/// $SLURM_JOB_ID, or "".
+std::string job_id();
 
 }  // namespace kiln::cli

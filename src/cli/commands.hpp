@@ -21,6 +21,7 @@ int run_model(const Args& args);  // publish | list | describe | search | remove
 int run_train(const Args& args);
 int run_run(const Args& args);
 int run_featurize(const Args& args);
+int run_infer(const Args& args);  // collective when started by an MPI launcher
 /// `kiln --version`: version, git hash and build features.
 void print_version();
 

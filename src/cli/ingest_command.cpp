@@ -145,37 +145,6 @@ Settings read_settings(const po::variables_map& vm) {
     return s;
 }
 
-// Collective: rank 0's status reaches every rank, so all ranks stop together with one exit
-// code. Returns true to go on; otherwise rank 0 throws (main reports it) and the others
-// return the code in `exit_code`.
-// Every rank shares rank 0's verdict. A failure is reported before the broadcast: once one
-// rank returns a nonzero code mpirun may kill the others, so nothing may be left to print.
-bool agree_to_continue(const mpi::Comm& comm, const Status& status, int& exit_code) {
-    if (!status.ok()) log::error(status.message);
-    std::string text = std::to_string(static_cast<int>(status.code));
-    comm.broadcast(text, 0);
-    exit_code = std::atoi(text.c_str());
-    return exit_code == 0;
-}
-
-void remove_leftovers(const std::string& dir) {
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) return;
-    while (const dirent* e = ::readdir(d)) {
-        const std::string name = e->d_name;
-        if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) {
-            log::info("removing leftover of an interrupted run: " + dir + "/" + name);
-            ::unlink((dir + "/" + name).c_str());
-        }
-    }
-    ::closedir(d);
-}
-
-std::string job_id() {
-    const char* j = std::getenv("SLURM_JOB_ID");
-    return j != nullptr ? j : "";
-}
-
 // Rank 0's view of the job.
 struct Manager {
     Settings& s;

@@ -34,6 +34,7 @@ const std::map<std::string, Command>& commands() {
         {"model", {kiln::cli::run_model, false, "publish, list, describe, search, remove models"}},
         {"train", {kiln::cli::run_train, false, "train an ElemNet-style model on a dataset"}},
         {"run", {kiln::cli::run_run, false, "run a published model on a few inputs"}},
+        {"infer", {kiln::cli::run_infer, true, "run a model over every record of a dataset (MPI)"}},
         {"featurize", {kiln::cli::run_featurize, false, "print the feature rows of formulas"}},
     };
     return c;

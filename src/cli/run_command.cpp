@@ -23,6 +23,15 @@ struct Input {
     std::vector<float> x;  // featurized row
 };
 
+Input formula_input(const std::string& formula, const infer::Featurizer& f) {
+    Input in;
+    in.label = formula;
+    in.echo = formula;
+    in.x.resize(f.width());
+    f.featurize(composition_row(formula), in.x);
+    return in;
+}
+
 // One --input line: {"formula": "Fe2O3"} or {"input": [numbers]} (an already featurized row).
 Input parse_line(const std::string& line, const std::string& where, const infer::Featurizer& f,
                  std::int64_t width) {
@@ -35,14 +44,9 @@ Input parse_line(const std::string& line, const std::string& where, const infer:
     if (!j.is_object())
         throw DataError(
             where + ": expected a JSON object like {\"formula\": \"Fe2O3\"} or {\"input\": [...]}");
+    if (j.contains("formula") && j["formula"].is_string())
+        return formula_input(j["formula"].get<std::string>(), f);
     Input in;
-    if (j.contains("formula") && j["formula"].is_string()) {
-        in.label = j["formula"].get<std::string>();
-        in.echo = in.label;
-        in.x.resize(f.width());
-        f.featurize(composition_row(in.label), in.x);
-        return in;
-    }
     if (!j.contains("input") || !j["input"].is_array())
         throw DataError(where +
                         ": needs \"formula\" (a string) or \"input\" (an array of numbers)");
@@ -110,16 +114,11 @@ int run_run(const Args& args) {
 
     std::vector<Input> inputs;
     for (const auto& formula : get_or(cl.vm, "formula", std::vector<std::string>{})) {
-        Input in;
-        in.label = formula;
-        in.echo = formula;
-        in.x.resize(f.width());
         try {
-            f.featurize(composition_row(formula), in.x);
+            inputs.push_back(formula_input(formula, f));
         } catch (const DataError& e) {
             throw DataError(what + ": --formula " + formula + ": " + e.what());
         }
-        inputs.push_back(std::move(in));
     }
     if (cl.vm.count("input") != 0U) {
         const std::string path = cl.vm["input"].as<std::string>();

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kiln/core/error.hpp"
+#include "kiln/core/fault.hpp"
 #include "kiln/core/fs.hpp"
 #include "kiln/store/layout.hpp"
 
@@ -545,14 +546,17 @@ void write_kiln_file(const std::string& path, std::string_view kind, bool durabl
         set_attr(file.id(), "kind", kind);
         fill(file.id());
         if (durable) check(H5Fflush(file.id(), H5F_SCOPE_GLOBAL), "H5Fflush");
+        fault_point(std::string(kind) + ".before_close");
         file.close(std::string(kind) + " '" + tmp + "'");
     }
+    fault_point(std::string(kind) + ".before_rename");
     if (durable) {
         fs::fsync_path(tmp);
         fs::durable_rename(tmp, path);
     } else if (std::rename(tmp.c_str(), path.c_str()) != 0) {
         throw IoError(errno_message("cannot rename '" + tmp + "'"));
     }
+    fault_point(std::string(kind) + ".after_rename");
 }
 
 Handle open_kiln_file(const std::string& path, std::string_view kind, std::string_view what) {

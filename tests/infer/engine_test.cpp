@@ -1,0 +1,159 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <numeric>
+#include <stdexcept>
+
+#include "kiln/infer/cache.hpp"
+#include "kiln/infer/engine.hpp"
+#include "kiln/store/predictions.hpp"
+
+namespace kiln::infer {
+namespace {
+
+// A model without LibTorch: output = sum of the row; throws on a row whose first value is 99.
+class SumModel final : public Model {
+public:
+    explicit SumModel(std::atomic<int>& batches) : batches_(batches) {}
+    Matrix run(const Matrix& in) override {
+        ++batches_;
+        Matrix out{std::vector<float>(static_cast<std::size_t>(in.rows)), in.rows, 1};
+        for (std::int64_t r = 0; r < in.rows; ++r) {
+            const float* row = in.values.data() + r * in.cols;
+            if (row[0] == 99) throw std::runtime_error("row refused");
+            out.values[static_cast<std::size_t>(r)] = std::accumulate(row, row + in.cols, 0.0F);
+        }
+        return out;
+    }
+
+private:
+    std::atomic<int>& batches_;
+};
+
+class SumBackend final : public Backend {
+public:
+    std::string name() const override { return "sum"; }
+    std::string version() const override { return "0"; }
+    std::unique_ptr<Model> load(const std::filesystem::path&, const std::string&, int) override {
+        ++loads;
+        return std::make_unique<SumModel>(batches);
+    }
+    TrainReport train(const TrainSpec&, const TrainSet&, const TrainSet&, const TrainSet&,
+                      const std::filesystem::path&) override {
+        throw std::logic_error("not here");
+    }
+    std::atomic<int> batches{0};
+    int loads = 0;
+};
+
+ReplicaLoader loader(SumBackend& b) {
+    return [&b] { return b.load("m.pt", "cpu", 1); };
+}
+
+Matrix rows(std::initializer_list<std::initializer_list<float>> r) {
+    Matrix m{{}, 0, 2};
+    for (const auto& row : r) {
+        m.values.insert(m.values.end(), row);
+        ++m.rows;
+    }
+    return m;
+}
+
+TEST(Engine, DeduplicatesCachesBatchesAndKeepsOrder) {
+    SumBackend b;
+    EngineOptions o;
+    o.replicas = 2;
+    o.batch_max = 2;
+    Engine e(loader(b), "sha", "f", 2, 1, o);
+    EXPECT_EQ(b.loads, 0);  // replicas load at the first batch
+    const auto y = e.predict(rows({{1, 2}, {3, 4}, {1, 2}, {5, 6}, {7, 8}, {3, 4}}));
+    EXPECT_EQ(b.loads, 2);
+    EXPECT_EQ(y.values, (std::vector<float>{3, 7, 3, 11, 15, 7}));
+    EXPECT_EQ(e.metrics().unique_rows, 4U);
+    EXPECT_EQ(e.metrics().exec_count, 2U);  // 4 unique misses in batches of 2
+    EXPECT_EQ(e.metrics().cache_misses, 4U);
+    const auto again = e.predict(rows({{5, 6}, {9, 9}}));
+    EXPECT_EQ(again.values, (std::vector<float>{11, 18}));
+    EXPECT_EQ(e.metrics().cache_hits, 1U);
+    EXPECT_EQ(e.metrics().exec_count, 3U);
+    EXPECT_EQ(e.metrics().inference_count, 8U);
+}
+
+TEST(Engine, WithoutCacheEveryCallRuns) {
+    SumBackend b;
+    EngineOptions o;
+    o.cache = false;
+    Engine e(loader(b), "sha", "f", 2, 1, o);
+    (void)e.predict(rows({{1, 2}}));
+    (void)e.predict(rows({{1, 2}}));
+    EXPECT_EQ(e.metrics().exec_count, 2U);
+    EXPECT_EQ(e.cache(), nullptr);
+}
+
+TEST(Engine, AFailingBatchThrowsTheModelsMessage) {
+    SumBackend b;
+    EngineOptions o;
+    o.replicas = 2;
+    o.batch_max = 1;
+    Engine e(loader(b), "sha", "f", 2, 1, o);
+    try {
+        (void)e.predict(rows({{1, 2}, {99, 0}, {3, 4}}));
+        FAIL() << "no exception";
+    } catch (const std::runtime_error& err) {
+        EXPECT_STREQ(err.what(), "row refused");
+    }
+    EXPECT_EQ(e.metrics().request_failure, 1U);
+}
+
+TEST(ResultCache, ClockEvictsUnreferencedFirst) {
+    ResultCache c(1, 1);  // room for one entry
+    ASSERT_EQ(c.capacity(), 1U);
+    const Hash128 a{1, 1}, b{2, 2};
+    float v = 5;
+    c.insert(a, {&v, 1});
+    v = 6;
+    c.insert(b, {&v, 1});
+    float out = 0;
+    EXPECT_FALSE(c.lookup(a, {&out, 1}));
+    EXPECT_TRUE(c.lookup(b, {&out, 1}));
+    EXPECT_EQ(out, 6);
+    EXPECT_EQ(c.counters().evictions, 1U);
+
+    ResultCache big(10000 * 70, 1);
+    for (std::uint64_t i = 0; i < 3 * big.capacity(); ++i) {
+        v = static_cast<float>(i);
+        big.insert({i, i}, {&v, 1});
+        if (i == 0 || i % 100 == 0) (void)big.lookup({0, 0}, {&out, 1});  // keep key 0 hot
+    }
+    EXPECT_EQ(big.size(), big.capacity());
+    EXPECT_TRUE(big.lookup({0, 0}, {&out, 1}));
+    EXPECT_EQ(out, 0);
+}
+
+TEST(ResultCache, ExportImportRoundTrip) {
+    ResultCache c(1 << 20, 2);
+    const float v[2] = {1.5F, -2};
+    c.insert({7, 8}, v);
+    store::CacheContents contents;
+    contents.columns = 2;
+    c.export_to(contents);
+    ResultCache d(1 << 20, 2);
+    d.import_from(contents);
+    float out[2] = {};
+    EXPECT_TRUE(d.lookup({7, 8}, out));
+    EXPECT_EQ(out[1], -2);
+    EXPECT_EQ(d.counters().inserts, 0U);  // counters belong to this run
+}
+
+TEST(CacheKeyMaker, DependsOnModelFeaturizerAndBytes) {
+    const float row[2] = {0.25F, 0.75F};
+    const float other[2] = {0.75F, 0.25F};
+    const CacheKeyMaker a("sha-a", "elemnet86"), b("sha-b", "elemnet86"), c("sha-a", "magpie");
+    EXPECT_EQ(a.key(row), CacheKeyMaker("sha-a", "elemnet86").key(row));
+    EXPECT_NE(a.key(row), b.key(row));
+    EXPECT_NE(a.key(row), c.key(row));
+    EXPECT_NE(a.key(row), a.key(other));
+}
+
+}  // namespace
+}  // namespace kiln::infer

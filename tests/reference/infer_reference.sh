@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# kiln infer against Python's torch: predictions over pymatgen-test-files plus pymatgen's
+# experimental formation enthalpies equal Python's (same TorchScript, compositions read from
+# kiln's shards with h5py and featurized by pymatgen) within 1e-5, and are identical for
+# 1, 2 and 4 ranks and 1 and 2 replicas; a worker killed mid-run resumes to the same
+# predictions with no record written twice; a second run with --cache-persist executes the
+# model 0 times; a model that throws on some batches fails those units (exit 65) only.
+source "$(dirname "$0")/../e2e/lib.sh"
+require_pymatgen_files
+REF="$PY $KILN_SOURCE_DIR/tests/reference/infer_reference.py"
+MREF="$PY $KILN_SOURCE_DIR/tests/reference/models_reference.py"
+export KILN_MODELS=$SCRATCH/models
+D=$SCRATCH/data
+mkdir -p "$SCRATCH/thermo"
+cp /usr/lib/python3/dist-packages/pymatgen/entries/exp_compounds.json.gz "$SCRATCH/thermo/"
+"$KILN" ingest "$PMG" "$SCRATCH/thermo" --out "$D" --no-fsync --progress-interval 3600 >/dev/null 2>&1
+$MREF make-python-model "$SCRATCH/py.pt" "$SCRATCH/rows.jsonl" "$SCRATCH/expected.json"
+"$KILN" model publish "$SCRATCH/py.pt" --name m --featurizer elemnet86 --input-shape=-1,86 \
+    --output-shape=-1,1 --title "test model" --author "Doe, Jane" >/dev/null
+common=(--model m --unit-rows 400 --batch-max 128 --no-fsync --progress-interval 3600)
+
+run() {  # run RANKS REPLICAS NAME [extra...]: predictions end in $SCRATCH/NAME
+    local n=$1 r=$2 name=$3; shift 3
+    rm -rf "$D/predictions" "$D/journal"/infer-*
+    if [ "$n" = 1 ]; then
+        "$KILN" infer "$D" "${common[@]}" --replicas "$r" "$@" > "$SCRATCH/$name.log" 2>&1
+    else
+        "$MPIEXEC" -n "$n" "$KILN" infer "$D" "${common[@]}" --replicas "$r" "$@" > "$SCRATCH/$name.log" 2>&1
+    fi || { cat "$SCRATCH/$name.log"; fail "kiln infer ($n ranks, $r replicas)"; }
+    rm -rf "$SCRATCH/$name" && cp -r "$D/predictions/m@1" "$SCRATCH/$name"
+}
+run 1 1 r1x1
+run 2 2 r2x2
+run 4 1 r4x1
+run 1 2 r1x2
+$REF compare "$D" "$SCRATCH/py.pt" "$SCRATCH/r1x1/" "$SCRATCH/r2x2/" "$SCRATCH/r4x1/" "$SCRATCH/r1x2/"
+pass "1, 2 and 4 ranks, 1 and 2 replicas: Python's torch agrees"
+
+# Resume: kill worker rank 1 right after its second predictions file is renamed into place
+# (before rank 0 journals it), rerun, compare.
+rm -rf "$D/predictions" "$D/journal"/infer-*
+if KILN_FAULT=predictions.after_rename@1#2 "$MPIEXEC" -n 3 "$KILN" infer "$D" "${common[@]}" \
+        > "$SCRATCH/killed.log" 2>&1; then
+    fail "the job with a killed worker exited 0"
+fi
+grep -q "KILN_FAULT: killing this process at predictions.after_rename" "$SCRATCH/killed.log" \
+    || { cat "$SCRATCH/killed.log"; fail "the fault point was not reached"; }
+"$MPIEXEC" -n 3 "$KILN" infer "$D" "${common[@]}" > "$SCRATCH/resume.log" 2>&1 \
+    || { cat "$SCRATCH/resume.log"; fail "resume"; }
+grep -q "resuming" "$SCRATCH/resume.log" || { cat "$SCRATCH/resume.log"; fail "the rerun did not resume"; }
+cp -r "$D/predictions/m@1" "$SCRATCH/resumed"
+$REF compare "$D" "$SCRATCH/py.pt" "$SCRATCH/r1x1/" "$SCRATCH/resumed/"
+units=$(ls "$SCRATCH/r1x1"/shard-*.h5 | wc -l)
+[ "$(ls "$SCRATCH/resumed"/shard-*.h5 | wc -l)" = "$units" ] || fail "resumed run has another number of unit files"
+pass "a killed worker: resume gives the same predictions, no record twice"
+
+# A finished job run again does nothing.
+"$MPIEXEC" -n 2 "$KILN" infer "$D" "${common[@]}" > "$SCRATCH/again.log" 2>&1
+grep -q "\"units_run\": 0" "$D/predictions/m@1/infer-summary.json" || fail "a finished job ran units again"
+
+# Cache: persisted by one run, the next executes the model 0 times, same output.
+run 2 1 cold --cache-persist
+ls "$D/cache"/*.h5 >/dev/null || fail "no cache file"
+run 2 1 warm --cache-persist --summary "$SCRATCH/warm.json"
+execs=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['metrics']['nv_inference_exec_count'])" "$SCRATCH/warm.json")
+[ "$execs" = 0 ] || fail "warm-cache run executed the model $execs times"
+$REF compare "$D" "$SCRATCH/py.pt" "$SCRATCH/r1x1/" "$SCRATCH/warm/"
+pass "--cache-persist: second run, 0 model executions, the same predictions"
+
+# A model that throws on some batches: those units fail after a retry, the rest commit.
+$REF make-failing-model "$SCRATCH/picky.pt"
+"$KILN" model publish "$SCRATCH/picky.pt" --name picky --featurizer elemnet86 --input-shape=-1,86 \
+    --output-shape=-1,1 --title "fails on H-rich rows" --author "Doe, Jane" >/dev/null 2>&1 \
+    || fail "publish picky (its dry batch is zeros, which it accepts)"
+expect_exit 65 "$MPIEXEC" -n 3 "$KILN" infer "$D" --model picky --unit-rows 400 --no-fsync
+expect_output "hydrogen-rich row refused"
+expect_output "units failed"
+n_ok=$(ls "$D/predictions/picky@1"/shard-*.h5 2>/dev/null | wc -l)
+[ "$n_ok" -gt 0 ] || fail "no unit of the picky model committed"
+pass "a model that throws: its units fail (exit 65) and the others ($n_ok files) commit"
+echo "infer reference: all checks passed"
