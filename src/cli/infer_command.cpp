@@ -20,6 +20,7 @@
 #include "kiln/core/signals.hpp"
 #include "kiln/core/units.hpp"
 #include "kiln/core/version.hpp"
+#include "kiln/index/search.hpp"
 #include "kiln/infer/engine.hpp"
 #include "kiln/mpi/comm.hpp"
 #include "kiln/store/catalog.hpp"
@@ -458,6 +459,20 @@ int run_infer(const Args& args) {
                                                        std::to_string(stop_signal()) + " after " +
                                                        std::to_string(report.done) +
                                                        " units; rerun the same command to resume"};
+            }
+            // The predictions become searchable as predicted.NAME once every unit is in.
+            const bool complete = report.failed.empty() && !report.stopped;
+            if (complete && report.done > 0) {
+                try {
+                    const index::Dictionary d = index::Dictionary::open(
+                        layout.dictionary(), store::read_catalog(layout.catalog()));
+                    const auto u = index::update_index(layout.root(), d.policy, 1, s.fsync, false);
+                    log::info("infer: index updated (" + std::to_string(u.segments_built) +
+                              " segments rebuilt); search it as predicted." + servable.name);
+                } catch (const NoInputError&) {
+                    log::info("infer: the dataset has no search index; `kiln index " + s.data +
+                              "` builds one with predicted." + servable.name);
+                }
             }
             Json out = summary;
             out["exit_code"] = static_cast<int>(status.code);

@@ -171,11 +171,20 @@ void print_hits(const index::Searcher& searcher, const index::SearchResult& resu
                             "): stored metadata is not JSON");
         }
     }
+    // A field that is not in the stored record (predicted.*, from kiln infer) is shown
+    // with the numbers the index holds for it.
+    const auto value = [&](std::size_t i, const std::string& f) {
+        nlohmann::json v = field_value(parsed[i], f);
+        if (!v.is_null()) return v;
+        const auto numbers = searcher.indexed_numbers(result.page[i], f);
+        if (numbers.size() == 1) return nlohmann::json(numbers[0]);
+        return numbers.empty() ? v : nlohmann::json(numbers);
+    };
     const auto projected = [&](std::size_t i) {
         if (out.fields.empty()) return parsed[i];
         nlohmann::json p = nlohmann::json::object();
         p["kiln.id"] = result.page[i].id();
-        for (const auto& f : out.fields) p[f] = field_value(parsed[i], f);
+        for (const auto& f : out.fields) p[f] = value(i, f);
         return p;
     };
     if (out.format == "paths") {
@@ -201,7 +210,7 @@ void print_hits(const index::Searcher& searcher, const index::SearchResult& resu
         std::vector<std::vector<std::string>> rows;
         for (std::size_t i = 0; i < parsed.size(); ++i) {
             std::vector<std::string> row{std::to_string(result.page[i].id())};
-            for (const auto& f : fields) row.push_back(cell_text(field_value(parsed[i], f)));
+            for (const auto& f : fields) row.push_back(cell_text(value(i, f)));
             rows.push_back(std::move(row));
         }
         if (!rows.empty()) print_table(header, rows);

@@ -51,7 +51,7 @@ std::string shards_digest(const store::Catalog& catalog) {
 }
 
 void write_dictionary(const std::string& data_dir, const store::Catalog& catalog,
-                      const IndexPolicy& policy, bool durable) {
+                      const IndexPolicy& policy, bool durable, const std::string& extras_digest) {
     const store::Layout layout(data_dir);
     std::map<std::string, FieldAcc> fields;
     std::vector<std::uint64_t> ids, records;
@@ -123,6 +123,7 @@ void write_dictionary(const std::string& data_dir, const store::Catalog& catalog
         h5::set_attr(root, "shards_digest", shards_digest(catalog));
         h5::set_attr(root, "policy", policy.to_json().dump());
         h5::set_attr(root, "records", static_cast<std::int64_t>(total));
+        if (!extras_digest.empty()) h5::set_attr(root, "extras_digest", extras_digest);
         {
             h5::Handle g = h5::create_group(root, "shards");
             h5::write_u64(g.id(), "id", ids);
@@ -168,6 +169,8 @@ Dictionary Dictionary::open(const std::string& path, const store::Catalog& catal
                         kRebuild);
     }
     d.records = static_cast<std::uint64_t>(h5::get_attr_int(root, "records"));
+    if (h5::has_attr(root, "extras_digest"))
+        d.extras_digest = h5::get_attr_string(root, "extras_digest");
     try {
         d.policy =
             IndexPolicy::from_json(nlohmann::json::parse(h5::get_attr_string(root, "policy")));

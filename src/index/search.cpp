@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <limits>
 #include <set>
 
@@ -11,6 +13,7 @@
 #include "kiln/core/fs.hpp"
 #include "kiln/index/segment.hpp"
 #include "kiln/store/layout.hpp"
+#include "kiln/store/predictions.hpp"
 
 namespace kiln::index {
 namespace {
@@ -644,20 +647,106 @@ std::vector<store::RecordRow> Searcher::records(const std::vector<Hit>& hits) co
     return out;
 }
 
+std::vector<double> Searcher::indexed_numbers(const Hit& hit, const std::string& field) const {
+    const auto& ids = dictionary_.shard_ids;
+    const auto it = std::find(ids.begin(), ids.end(), hit.shard_id);
+    if (it == ids.end()) return {};
+    const SegmentReader& seg = segment(static_cast<std::size_t>(it - ids.begin()));
+    const SegmentField* f = seg.field(field);
+    if (f == nullptr) return {};
+    if (const auto* by_row = seg.value_of_row(*f)) {
+        const double v = by_row->at(hit.row);
+        return std::isnan(v) ? std::vector<double>{} : std::vector<double>{v};
+    }
+    std::vector<double> out;
+    const NumberColumn& col = seg.numbers(*f);
+    for (std::size_t i = 0; i < col.rows.size(); ++i) {
+        if (col.rows[i] == hit.row) out.push_back(col.values[i]);
+    }
+    return out;
+}
+
 std::string Searcher::read_bytes(std::uint64_t shard_id, const store::RecordRow& r) const {
     return shard(shard_id).read_bytes(r);
 }
+
+std::map<std::uint64_t, SegmentExtras> prediction_extras(const std::string& data_dir) {
+    namespace stdfs = std::filesystem;
+    const stdfs::path root = stdfs::path(data_dir) / "predictions";
+    std::map<std::string, std::pair<int, stdfs::path>> newest;  // model name -> version, dir
+    std::error_code ec;
+    for (const auto& e : stdfs::directory_iterator(root, ec)) {
+        const std::string dir = e.path().filename().string();
+        const std::size_t at = dir.rfind('@');
+        if (!e.is_directory() || at == std::string::npos || at == 0) continue;
+        const int version = std::atoi(dir.c_str() + at + 1);
+        auto& slot = newest[dir.substr(0, at)];
+        if (version > slot.first) slot = {version, e.path()};
+    }
+    std::map<std::uint64_t, std::vector<std::string>> sources;  // shard -> "file xxh3" lines
+    std::map<std::uint64_t, SegmentExtras> out;
+    for (const auto& [name, chosen] : newest) {
+        std::vector<stdfs::path> files;
+        for (const auto& e : stdfs::directory_iterator(chosen.second, ec)) {
+            const std::string f = e.path().filename().string();
+            if (f.starts_with("shard-") && f.ends_with(".h5")) files.push_back(e.path());
+        }
+        for (const auto& file : files) {
+            const store::Predictions p = store::read_predictions(file.string());
+            sources[p.shard_id].push_back(chosen.second.filename().string() + "/" +
+                                          file.filename().string() + " " +
+                                          xxh3_128_file(file.string()).hex());
+            SegmentExtras& extras = out[p.shard_id];
+            for (std::size_t i = 0; i < p.record_ids.size(); ++i) {
+                const auto row = static_cast<std::uint32_t>(p.record_ids[i] & 0xffffffffU);
+                nlohmann::json value = p.values[i * p.columns];
+                if (p.columns > 1) {
+                    value = nlohmann::json::array();
+                    for (std::uint64_t c = 0; c < p.columns; ++c)
+                        value.push_back(p.values[i * p.columns + c]);
+                }
+                extras.rows[row]["predicted"][name] = std::move(value);
+            }
+        }
+    }
+    for (auto& [shard, lines] : sources) {
+        std::sort(lines.begin(), lines.end());
+        std::string all;
+        for (const auto& l : lines) all += l + "\n";
+        out[shard].digest = xxh3_128(all).hex();
+    }
+    return out;
+}
+
+namespace {
+
+// One digest of every shard's extras digest: what the dictionary was built with.
+std::string combined_digest(const std::map<std::uint64_t, SegmentExtras>& extras) {
+    if (extras.empty()) return {};
+    std::string all;
+    for (const auto& [shard, e] : extras) all += std::to_string(shard) + " " + e.digest + "\n";
+    return xxh3_128(all).hex();
+}
+
+}  // namespace
 
 IndexUpdate update_index(const std::string& data_dir, const IndexPolicy& policy, int threads,
                          bool durable, bool rebuild_all) {
     const store::Layout layout(data_dir);
     const store::Catalog catalog = store::read_catalog(layout.catalog());
+    const auto extras = prediction_extras(data_dir);
+    const std::string extras_digest = combined_digest(extras);
+    const auto extras_of = [&](std::uint64_t shard) -> const SegmentExtras* {
+        const auto it = extras.find(shard);
+        return it == extras.end() ? nullptr : &it->second;
+    };
     IndexUpdate update;
     for (const auto& s : catalog.shards) update.records += s.records;
     if (!rebuild_all) {
         try {
             const Dictionary d = Dictionary::open(layout.dictionary(), catalog);
-            if (d.policy.keyword_fields == policy.keyword_fields) {
+            if (d.policy.keyword_fields == policy.keyword_fields &&
+                d.extras_digest == extras_digest) {
                 update.segments_kept = catalog.shards.size();
                 return update;
             }
@@ -672,8 +761,10 @@ IndexUpdate update_index(const std::string& data_dir, const IndexPolicy& policy,
         if (!rebuild_all && fs::is_file(layout.segment(s.id))) {
             try {
                 const SegmentReader seg(layout.segment(s.id));
+                const SegmentExtras* e = extras_of(s.id);
                 current = seg.shard_checksum() == s.checksum.hex() &&
-                          seg.policy().keyword_fields == policy.keyword_fields;
+                          seg.policy().keyword_fields == policy.keyword_fields &&
+                          seg.extras_digest() == (e != nullptr ? e->digest : std::string());
             } catch (const Error&) {
                 current = false;
             }
@@ -692,7 +783,7 @@ IndexUpdate update_index(const std::string& data_dir, const IndexPolicy& policy,
         const auto& s = *todo[static_cast<std::size_t>(i)];
         try {
             build_segment(layout.root() + "/" + s.file, layout.segment(s.id), policy, s.checksum,
-                          durable);
+                          durable, extras_of(s.id));
         } catch (...) {
 #pragma omp critical(kiln_index_error)
             if (!error) error = std::current_exception();
@@ -700,7 +791,7 @@ IndexUpdate update_index(const std::string& data_dir, const IndexPolicy& policy,
     }
     if (error) std::rethrow_exception(error);
     update.segments_built = todo.size();
-    write_dictionary(data_dir, catalog, policy, durable);
+    write_dictionary(data_dir, catalog, policy, durable, extras_digest);
     update.dictionary_written = true;
     return update;
 }

@@ -116,7 +116,8 @@ void SegmentBuilder::add_leaf(std::uint32_t row, std::size_t ordinal, const Leaf
 }
 
 void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std::uint64_t records,
-                           const Hash128& shard_checksum, bool durable) const {
+                           const Hash128& shard_checksum, bool durable,
+                           const std::string& extras_digest) const {
     std::vector<std::string> names, types;
     std::vector<std::uint64_t> counts, exists_offsets{0}, term_begin{0}, number_begin{0};
     std::vector<std::uint8_t> exists_blob, values, postings;
@@ -156,6 +157,7 @@ void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std:
         h5::set_attr(root, "records", static_cast<std::int64_t>(records));
         h5::set_attr(root, "shard_checksum", shard_checksum.hex());
         h5::set_attr(root, "policy", policy_.to_json().dump());
+        if (!extras_digest.empty()) h5::set_attr(root, "extras_digest", extras_digest);
         {
             h5::Handle g = h5::create_group(root, "fields");
             h5::write_strings(g.id(), "name", names);
@@ -185,7 +187,8 @@ void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std:
 }
 
 void build_segment(const std::string& shard_path, const std::string& segment_path,
-                   const IndexPolicy& policy, const Hash128& shard_checksum, bool durable) {
+                   const IndexPolicy& policy, const Hash128& shard_checksum, bool durable,
+                   const SegmentExtras* extras) {
     std::uint64_t shard_id = 0;
     std::vector<store::RecordRow> rows;
     {
@@ -195,13 +198,29 @@ void build_segment(const std::string& shard_path, const std::string& segment_pat
     }
     SegmentBuilder builder(policy);
     for (std::size_t i = 0; i < rows.size(); ++i) {
-        try {
-            builder.add_json(static_cast<std::uint32_t>(i), rows[i].metadata_json);
-        } catch (const DataError& e) {
-            throw DataError("'" + shard_path + "': " + e.what());
+        const auto row = static_cast<std::uint32_t>(i);
+        const nlohmann::json* extra = nullptr;
+        if (extras != nullptr) {
+            if (const auto it = extras->rows.find(row); it != extras->rows.end())
+                extra = &it->second;
         }
+        if (extra == nullptr) {
+            try {
+                builder.add_json(row, rows[i].metadata_json);
+            } catch (const DataError& e) {
+                throw DataError("'" + shard_path + "': " + e.what());
+            }
+            continue;
+        }
+        nlohmann::json record = nlohmann::json::parse(rows[i].metadata_json, nullptr, false);
+        if (record.is_discarded() || !record.is_object())
+            throw DataError("'" + shard_path + "': row " + std::to_string(i) +
+                            ": metadata is not a JSON object");
+        record.merge_patch(*extra);
+        builder.add(row, record);
     }
-    builder.write(segment_path, shard_id, rows.size(), shard_checksum, durable);
+    builder.write(segment_path, shard_id, rows.size(), shard_checksum, durable,
+                  extras != nullptr ? extras->digest : std::string());
 }
 
 struct SegmentReader::Impl {
@@ -211,6 +230,7 @@ struct SegmentReader::Impl {
     std::uint64_t shard_id = 0;
     std::uint64_t records = 0;
     std::string shard_checksum;
+    std::string extras_digest;
     std::string policy;
     std::vector<SegmentField> fields;
     std::vector<std::uint64_t> exists_offsets;
@@ -295,6 +315,8 @@ SegmentReader::SegmentReader(const std::string& path) : impl_(std::make_unique<I
     m.shard_id = static_cast<std::uint64_t>(h5::get_attr_int(root, "shard_id"));
     m.records = static_cast<std::uint64_t>(h5::get_attr_int(root, "records"));
     m.shard_checksum = h5::get_attr_string(root, "shard_checksum");
+    if (h5::has_attr(root, "extras_digest"))
+        m.extras_digest = h5::get_attr_string(root, "extras_digest");
     m.policy = h5::get_attr_string(root, "policy");
     m.fields_group = h5::open_group(root, "fields");
     m.terms_group = h5::open_group(root, "terms");
@@ -346,6 +368,7 @@ SegmentReader& SegmentReader::operator=(SegmentReader&&) noexcept = default;
 std::uint64_t SegmentReader::shard_id() const { return impl_->shard_id; }
 std::uint64_t SegmentReader::records() const { return impl_->records; }
 std::string SegmentReader::shard_checksum() const { return impl_->shard_checksum; }
+std::string SegmentReader::extras_digest() const { return impl_->extras_digest; }
 IndexPolicy SegmentReader::policy() const {
     return IndexPolicy::from_json(nlohmann::json::parse(impl_->policy));
 }

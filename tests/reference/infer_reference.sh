@@ -36,6 +36,23 @@ run 1 2 r1x2
 $REF compare "$D" "$SCRATCH/py.pt" "$SCRATCH/r1x1/" "$SCRATCH/r2x2/" "$SCRATCH/r4x1/" "$SCRATCH/r1x2/"
 pass "1, 2 and 4 ranks, 1 and 2 replicas: Python's torch agrees"
 
+# The predictions are searchable as predicted.m, and the index agrees with the files.
+read -r py_pred cut py_below < <($PY -c '
+import glob, sys, h5py
+v = sorted(x for p in glob.glob(sys.argv[1] + "/shard-*.h5") for x in h5py.File(p)["value"][:])
+cut = v[len(v) // 2]
+print(len(v), repr(float(cut)), sum(1 for x in v if x < cut))' "$D/predictions/m@1")
+n_pred=$("$KILN" search "$D" '_exists_:predicted.m' --format ids --limit 0 | wc -l)
+n_below=$("$KILN" search "$D" "predicted.m:[* TO $cut}" --format ids --limit 0 | wc -l)
+[ "$n_pred" = "$py_pred" ] && [ "$n_below" = "$py_below" ] \
+    || fail "search predicted.m: $n_pred / $n_below records, the files hold $py_pred / $py_below"
+"$KILN" search "$D" "predicted.m:[* TO $cut}" --fields predicted.m --format jsonl --limit 3 \
+    --sort predicted.m:desc > "$SCRATCH/found.jsonl"
+$PY -c 'import json,sys; rows=[json.loads(l) for l in open(sys.argv[1])]; assert len(rows) == 3 and all(r["predicted.m"] < float(sys.argv[2]) for r in rows), rows' \
+    "$SCRATCH/found.jsonl" "$cut" || fail "--fields predicted.m"
+"$KILN" verify "$D" > /dev/null || fail "kiln verify after infer updated the index"
+pass "predictions searchable: $n_pred with predicted.m, $n_below below the median, as in the files"
+
 # Resume: kill worker rank 1 right after its second predictions file is renamed into place
 # (before rank 0 journals it), rerun, compare.
 rm -rf "$D/predictions" "$D/journal"/infer-*

@@ -64,6 +64,7 @@ public:
     std::string path;
     std::uint64_t records = 0;
     IndexPolicy policy;
+    std::string extras_digest;  // of the predictions indexed as predicted.* ("" for none)
     std::vector<std::uint64_t> shard_ids;
     std::vector<std::uint64_t> shard_records;
     std::vector<std::string> segment_checksums;
@@ -86,7 +87,9 @@ private:
 };
 
 /// Builds DATA/index/dictionary.h5 from the segments of every shard in the catalog.
+/// `extras_digest` (when not empty) names the predictions the segments were built with.
 void write_dictionary(const std::string& data_dir, const store::Catalog& catalog,
-                      const IndexPolicy& policy, bool durable);
+                      const IndexPolicy& policy, bool durable,
+                      const std::string& extras_digest = {});
 
 }  // namespace kiln::index

@@ -109,6 +109,10 @@ public:
 
     /// The stored records of `hits`, in the order given.
     [[nodiscard]] std::vector<store::RecordRow> records(const std::vector<Hit>& hits) const;
+    /// The numbers the index holds for `field` in the record of `hit` (empty when none): how
+    /// fields that live beside the records (predicted.*) are shown.
+    [[nodiscard]] std::vector<double> indexed_numbers(const Hit& hit,
+                                                      const std::string& field) const;
     /// A packed file's bytes, checked against its xxh3-128.
     [[nodiscard]] std::string read_bytes(std::uint64_t shard_id, const store::RecordRow& r) const;
 
@@ -137,10 +141,15 @@ struct IndexUpdate {
     bool dictionary_written = false;
 };
 
-/// Brings DATA's index up to date with its catalog: builds every segment that is missing,
-/// was built from another version of its shard or with another policy (all of them when
-/// `rebuild_all`), then the dictionary. Does nothing (writes no byte) when the index is
-/// current. Segments are built on `threads` threads.
+/// kiln infer's predictions as index fields: `predicted.NAME` from the newest version of each
+/// model under DATA/predictions/ (one number per record, or a list for several outputs), by
+/// shard id, each with a digest of the files it came from.
+[[nodiscard]] std::map<std::uint64_t, SegmentExtras> prediction_extras(const std::string& data_dir);
+
+/// Brings DATA's index up to date with its catalog and predictions: builds every segment
+/// that is missing, was built from another version of its shard, with another policy or
+/// other predictions (all of them when `rebuild_all`), then the dictionary. Does nothing
+/// (writes no byte) when the index is current. Segments are built on `threads` threads.
 IndexUpdate update_index(const std::string& data_dir, const IndexPolicy& policy, int threads,
                          bool durable, bool rebuild_all);
 

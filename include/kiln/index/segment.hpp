@@ -45,9 +45,11 @@ public:
     void add(std::uint32_t row, const nlohmann::json& record);
     /// Parses `metadata_json` and adds it; throws DataError naming the row when it is not JSON.
     void add_json(std::uint32_t row, std::string_view metadata_json);
-    /// Writes PATH.tmp, then renames it to `path` (fsync'ed when `durable`).
+    /// Writes PATH.tmp, then renames it to `path` (fsync'ed when `durable`). A non-empty
+    /// `extras_digest` names the fields merged in from beside the shard (SegmentExtras).
     void write(const std::string& path, std::uint64_t shard_id, std::uint64_t records,
-               const Hash128& shard_checksum, bool durable) const;
+               const Hash128& shard_checksum, bool durable,
+               const std::string& extras_digest = {}) const;
 
 private:
     struct TextHash {
@@ -72,9 +74,18 @@ private:
     std::vector<Slot*> recent_;  // field of the previous record at each leaf ordinal
 };
 
-/// Builds the segment of one committed shard from its records.
+/// Fields of a shard's records that live beside the shard (kiln infer's predictions): per
+/// row, a JSON object merged into the record before it is indexed, and a digest of the files
+/// they came from (kept in the segment, so a segment older than them is rebuilt).
+struct SegmentExtras {
+    std::string digest;
+    std::map<std::uint32_t, nlohmann::json> rows;
+};
+
+/// Builds the segment of one committed shard from its records (and `extras`, if any).
 void build_segment(const std::string& shard_path, const std::string& segment_path,
-                   const IndexPolicy& policy, const Hash128& shard_checksum, bool durable);
+                   const IndexPolicy& policy, const Hash128& shard_checksum, bool durable,
+                   const SegmentExtras* extras = nullptr);
 
 /// One field of a segment.
 struct SegmentField {
@@ -105,6 +116,8 @@ public:
     [[nodiscard]] std::uint64_t shard_id() const;
     [[nodiscard]] std::uint64_t records() const;
     [[nodiscard]] std::string shard_checksum() const;
+    /// The SegmentExtras digest it was built with ("" for none).
+    [[nodiscard]] std::string extras_digest() const;
     [[nodiscard]] IndexPolicy policy() const;
     [[nodiscard]] const std::vector<SegmentField>& fields() const;
     /// nullptr when the segment has no such field.
