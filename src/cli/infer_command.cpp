@@ -92,8 +92,11 @@ struct Worker {
     infer::Engine& get_engine() {
         if (!engine) {
             auto load = [this] {
-                return infer::load_backend("torch").load(model_file, s.engine.device,
-                                                         s.engine.threads);
+                infer::Backend& backend = infer::load_backend("torch");
+                const std::string device = infer::choose_device(
+                    s.engine.device, backend.cuda_devices(), infer::node_local_rank());
+                log::info("infer: replicas on " + device);
+                return backend.load(model_file, device, s.engine.threads);
             };
             engine = std::make_unique<infer::Engine>(
                 load, servable.sha256, servable.featurizer, servable.input.shape[1],
@@ -114,7 +117,7 @@ struct Worker {
                 return;
             }
             engine->cache()->import_from(c);
-        } catch (const DataError& e) {
+        } catch (const Error& e) {  // damaged or unreadable: every row is a miss
             log::warn(std::string("result cache not used (it is rebuilt): ") + e.what());
         }
     }
@@ -180,6 +183,7 @@ struct Worker {
         delta.cache_hits -= before.cache_hits;
         delta.cache_misses -= before.cache_misses;
         delta.cache_evictions -= before.cache_evictions;
+        delta.batch_halvings -= before.batch_halvings;
         delta.queue_us -= before.queue_us;
         delta.compute_input_us -= before.compute_input_us;
         delta.compute_infer_us -= before.compute_infer_us;
@@ -245,8 +249,9 @@ int run_infer(const Args& args) {
         "replicas", po::value<int>()->default_value(1),
         "model replicas per rank, each on its own thread")(
         "batch-max", po::value<std::int64_t>()->default_value(65536),
-        "most rows per model execution")("device", po::value<std::string>()->default_value("cpu"),
-                                         "cpu | cuda | cuda:N")(
+        "most rows per model execution")(
+        "device", po::value<std::string>()->default_value("auto"),
+        "cpu | cuda (node-local rank modulo visible GPUs) | cuda:N | auto (cuda if there is one)")(
         "threads", po::value<int>()->default_value(1), "LibTorch intra-op threads per rank")(
         "no-cache", po::bool_switch(), "no result cache")(
         "cache-bytes", po::value<std::string>()->default_value("1GiB"),

@@ -74,7 +74,7 @@ int run_run(const Args& args) {
         "formula", po::value<std::vector<std::string>>(), "a composition to predict (repeat)")(
         "input", po::value<std::string>(), "JSON lines: {\"formula\": ...} or {\"input\": [...]}")(
         "format", po::value<std::string>()->default_value("table"), "table | jsonl")(
-        "device", po::value<std::string>()->default_value("cpu"), "cpu | cuda | cuda:N")(
+        "device", po::value<std::string>()->default_value("auto"), "cpu | cuda | cuda:N | auto")(
         "threads", po::value<int>(), "LibTorch threads")("debug", po::bool_switch(),
                                                          "print timings of each step to stderr");
     add_models_option(o);
@@ -144,8 +144,11 @@ int run_run(const Args& args) {
     const std::string file = registry.checked_model_file(s).string();
     mark("check sha256");
     const int threads = get_or<int>(cl.vm, "threads", 1);
+    const std::string device =
+        infer::choose_device(cl.vm["device"].as<std::string>(),
+                             infer::load_backend("torch").cuda_devices(), infer::node_local_rank());
     std::unique_ptr<infer::Model> m =
-        load_and_check(file, what, s.input, s.output, cl.vm["device"].as<std::string>(), threads);
+        load_and_check(file, what, s.input, s.output, device, threads);
     mark("load model + dry batch");
     infer::Matrix y;
     try {

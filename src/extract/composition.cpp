@@ -1,6 +1,7 @@
 #include "kiln/extract/composition.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
@@ -76,8 +77,11 @@ private:
             while (digit(peek())) ++pos_;
         }
         if (pos_ == start) return 1.0;
-        const double v = std::stod(std::string(text_.substr(start, pos_ - start)));
-        if (!std::isfinite(v) || v > kMaxAmount) fail("amount larger than 1e9");
+        // from_chars, not stod: a thousand digits is out of range, not an exception escaping.
+        double v = 0;
+        const auto [end, ec] = std::from_chars(text_.data() + start, text_.data() + pos_, v);
+        if (ec != std::errc() || end != text_.data() + pos_ || !std::isfinite(v) || v > kMaxAmount)
+            fail("amount larger than 1e9");
         return v;
     }
 

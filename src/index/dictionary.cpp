@@ -17,8 +17,6 @@ namespace kiln::index {
 namespace h5 = store::h5;
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 const char* kRebuild = "rebuild it with `kiln index DATA`";
 
 struct FieldAcc {

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -32,6 +33,34 @@ std::vector<std::filesystem::path> search_dirs() {
 }
 
 }  // namespace
+
+std::string choose_device(const std::string& option, int cuda_devices, int local_rank) {
+    if (option == "cpu") return "cpu";
+    if (option == "auto" && cuda_devices == 0) return "cpu";
+    if (option != "auto" && option != "cuda" && !option.starts_with("cuda:"))
+        throw ConfigError("--device '" + option + "': expected cpu, cuda, cuda:N or auto");
+    if (cuda_devices == 0)
+        throw ConfigError("--device " + option +
+                          ": LibTorch sees no CUDA device here (a CPU-only "
+                          "LibTorch, or no GPU visible: CUDA_VISIBLE_DEVICES)");
+    if (option.starts_with("cuda:")) {
+        const std::string n = option.substr(5);
+        char* end = nullptr;
+        const long d = std::strtol(n.c_str(), &end, 10);
+        if (n.empty() || *end != '\0' || d < 0 || d >= cuda_devices)
+            throw ConfigError("--device " + option + ": expected a device number below " +
+                              std::to_string(cuda_devices));
+        return option;
+    }
+    return "cuda:" + std::to_string(std::max(0, local_rank) % cuda_devices);
+}
+
+int node_local_rank() {
+    for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"}) {
+        if (const char* v = std::getenv(name); v != nullptr && *v != '\0') return std::atoi(v);
+    }
+    return 0;
+}
 
 Backend& load_backend(const std::string& name) {
     static std::mutex mutex;

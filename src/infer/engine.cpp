@@ -5,6 +5,8 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <new>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 
@@ -19,6 +21,40 @@ double micros(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double, std::micro>(b - a).count();
 }
 
+// A batch the device has no memory for (LibTorch's "CUDA out of memory", or bad_alloc).
+bool out_of_memory(const std::exception& e) {
+    return dynamic_cast<const std::bad_alloc*>(&e) != nullptr ||
+           std::string_view(e.what()).find("out of memory") != std::string_view::npos;
+}
+
+Matrix rows_of(const Matrix& x, std::int64_t begin, std::int64_t end) {
+    const auto c = static_cast<std::size_t>(x.cols);
+    const auto first =
+        x.values.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(begin) * c);
+    const auto last =
+        x.values.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(end) * c);
+    return {std::vector<float>(first, last), end - begin, x.cols};
+}
+
+// Runs `x` on `model`; a batch that runs out of memory is halved and each half retried, down
+// to one row, which then fails with the model's message. Counts executions and halvings.
+Matrix run_halving(Model& model, const Matrix& x, std::uint64_t& executions,
+                   std::uint64_t& halvings) {
+    try {
+        ++executions;
+        return model.run(x);
+    } catch (const std::exception& e) {
+        if (!out_of_memory(e) || x.rows <= 1) throw;
+        ++halvings;
+    }
+    const std::int64_t half = x.rows / 2;
+    Matrix a = run_halving(model, rows_of(x, 0, half), executions, halvings);
+    const Matrix b = run_halving(model, rows_of(x, half, x.rows), executions, halvings);
+    a.values.insert(a.values.end(), b.values.begin(), b.values.end());
+    a.rows += b.rows;
+    return a;
+}
+
 }  // namespace
 
 void Metrics::add(const Metrics& o) {
@@ -30,6 +66,7 @@ void Metrics::add(const Metrics& o) {
     cache_hits += o.cache_hits;
     cache_misses += o.cache_misses;
     cache_evictions += o.cache_evictions;
+    batch_halvings += o.batch_halvings;
     queue_us += o.queue_us;
     compute_input_us += o.compute_input_us;
     compute_infer_us += o.compute_infer_us;
@@ -48,6 +85,7 @@ nlohmann::json Metrics::to_json() const {
             {"nv_cache_num_hits_per_model", cache_hits},
             {"nv_cache_num_misses_per_model", cache_misses},
             {"kiln_cache_evictions", cache_evictions},
+            {"kiln_batch_halvings", batch_halvings},
             {"kiln_unique_rows", unique_rows}};
 }
 
@@ -64,6 +102,7 @@ Metrics Metrics::from_json(const nlohmann::json& j) {
     m.cache_hits = j.value("nv_cache_num_hits_per_model", std::uint64_t{0});
     m.cache_misses = j.value("nv_cache_num_misses_per_model", std::uint64_t{0});
     m.cache_evictions = j.value("kiln_cache_evictions", std::uint64_t{0});
+    m.batch_halvings = j.value("kiln_batch_halvings", std::uint64_t{0});
     m.unique_rows = j.value("kiln_unique_rows", std::uint64_t{0});
     return m;
 }
@@ -148,8 +187,9 @@ Matrix Engine::predict(const Matrix& rows) {
                             in_cols * sizeof(float));
             const auto t1 = Clock::now();
             Matrix y;
+            std::uint64_t executions = 0, halvings = 0;
             try {
-                y = replicas_[r]->run(x);
+                y = run_halving(*replicas_[r], x, executions, halvings);
                 if (y.rows != x.rows || y.cols != output_columns_)
                     throw DataError("the model gave (" + std::to_string(y.rows) + ", " +
                                     std::to_string(y.cols) + ") for a batch of " +
@@ -170,7 +210,8 @@ Matrix Engine::predict(const Matrix& rows) {
             queue_us += micros(t_gathered, t0);
             input_us += micros(t0, t1);
             infer_us += micros(t1, t2);
-            ++metrics_.exec_count;
+            metrics_.exec_count += executions;
+            metrics_.batch_halvings += halvings;
         }
     };
     const std::size_t threads = std::min<std::size_t>(replicas_.size(), batches);

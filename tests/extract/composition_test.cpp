@@ -43,6 +43,12 @@ TEST(Formula, SimpleNestedHydratesCharges) {
     EXPECT_DOUBLE_EQ(amount(parse_formula("Co"), "Co"), 1);
 }
 
+TEST(Formula, HugeAmountsAreDataErrors) {
+    // Fuzz-found: a 500-digit hydrate multiplier made std::stod throw std::out_of_range.
+    EXPECT_THROW((void)parse_formula("H2O." + std::string(500, '7') + "H2O"), DataError);
+    EXPECT_THROW((void)parse_formula("Fe" + std::string(400, '9')), DataError);
+}
+
 TEST(Formula, ErrorsNamePositionAndProblem) {
     for (const char* bad : {"", "Xq2O3", "Fe2(O3", "fe2o3", "Fe2O3)", "123"}) {
         try {

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "kiln/core/error.hpp"
 #include "kiln/infer/cache.hpp"
 #include "kiln/infer/engine.hpp"
 #include "kiln/store/predictions.hpp"
@@ -14,9 +15,11 @@ namespace {
 // A model without LibTorch: output = sum of the row; throws on a row whose first value is 99.
 class SumModel final : public Model {
 public:
-    explicit SumModel(std::atomic<int>& batches) : batches_(batches) {}
+    SumModel(std::atomic<int>& batches, std::int64_t memory_rows)
+        : batches_(batches), memory_rows_(memory_rows) {}
     Matrix run(const Matrix& in) override {
         ++batches_;
+        if (in.rows > memory_rows_) throw std::runtime_error("CUDA out of memory (test)");
         Matrix out{std::vector<float>(static_cast<std::size_t>(in.rows)), in.rows, 1};
         for (std::int64_t r = 0; r < in.rows; ++r) {
             const float* row = in.values.data() + r * in.cols;
@@ -28,15 +31,17 @@ public:
 
 private:
     std::atomic<int>& batches_;
+    std::int64_t memory_rows_;
 };
 
 class SumBackend final : public Backend {
 public:
     std::string name() const override { return "sum"; }
     std::string version() const override { return "0"; }
+    int cuda_devices() const override { return 0; }
     std::unique_ptr<Model> load(const std::filesystem::path&, const std::string&, int) override {
         ++loads;
-        return std::make_unique<SumModel>(batches);
+        return std::make_unique<SumModel>(batches, memory_rows);
     }
     TrainReport train(const TrainSpec&, const TrainSet&, const TrainSet&, const TrainSet&,
                       const std::filesystem::path&) override {
@@ -44,6 +49,7 @@ public:
     }
     std::atomic<int> batches{0};
     int loads = 0;
+    std::int64_t memory_rows = 1 << 30;
 };
 
 ReplicaLoader loader(SumBackend& b) {
@@ -103,6 +109,38 @@ TEST(Engine, AFailingBatchThrowsTheModelsMessage) {
         EXPECT_STREQ(err.what(), "row refused");
     }
     EXPECT_EQ(e.metrics().request_failure, 1U);
+}
+
+TEST(Engine, OutOfMemoryHalvesTheBatchThenFailsClearly) {
+    SumBackend b;
+    b.memory_rows = 2;
+    EngineOptions o;
+    o.batch_max = 8;
+    o.cache = false;
+    Engine e(loader(b), "sha", "f", 2, 1, o);
+    const auto y = e.predict(rows({{1, 1}, {2, 2}, {3, 3}, {4, 4}, {5, 5}, {6, 6}, {7, 7}}));
+    EXPECT_EQ(y.values, (std::vector<float>{2, 4, 6, 8, 10, 12, 14}));
+    EXPECT_EQ(e.metrics().batch_halvings, 3U);  // 7 -> 3 + 4; 3 -> 1 + 2; 4 -> 2 + 2
+    SumBackend none;  // no row fits: halving ends at one row, which fails with the message
+    none.memory_rows = 0;
+    Engine f(loader(none), "sha", "f", 2, 1, o);
+    try {
+        (void)f.predict(rows({{1, 1}, {2, 3}}));
+        FAIL() << "no exception";
+    } catch (const std::runtime_error& err) {
+        EXPECT_STREQ(err.what(), "CUDA out of memory (test)");
+    }
+}
+
+TEST(Device, ChoiceFollowsTheOptionAndTheNodeLocalRank) {
+    EXPECT_EQ(choose_device("cpu", 4, 3), "cpu");
+    EXPECT_EQ(choose_device("auto", 0, 3), "cpu");
+    EXPECT_EQ(choose_device("auto", 4, 5), "cuda:1");
+    EXPECT_EQ(choose_device("cuda", 2, 3), "cuda:1");
+    EXPECT_EQ(choose_device("cuda:3", 4, 0), "cuda:3");
+    EXPECT_THROW((void)choose_device("cuda", 0, 0), ConfigError);
+    EXPECT_THROW((void)choose_device("cuda:4", 4, 0), ConfigError);
+    EXPECT_THROW((void)choose_device("gpu", 4, 0), ConfigError);
 }
 
 TEST(ResultCache, ClockEvictsUnreferencedFirst) {

@@ -65,6 +65,8 @@ public:
     [[nodiscard]] virtual std::string name() const = 0;
     /// The runtime's version ("1.13.1").
     [[nodiscard]] virtual std::string version() const = 0;
+    /// CUDA devices this runtime can use (0 for a CPU-only LibTorch).
+    [[nodiscard]] virtual int cuda_devices() const = 0;
     /// Loads a TorchScript file for inference on `device` ("cpu", "cuda", "cuda:N") using
     /// `threads` intra-op threads. Throws std::exception when the file is not TorchScript.
     [[nodiscard]] virtual std::unique_ptr<Model> load(const std::filesystem::path& file,
@@ -77,6 +79,16 @@ public:
                               const TrainSet& validation, const TrainSet& test,
                               const std::filesystem::path& out) = 0;
 };
+
+/// The device a rank's replicas use for --device `option`: "cpu"; "cuda:N" as given; "cuda"
+/// the node-local rank modulo the visible devices (ranks of a node share its GPUs round
+/// robin); "auto" that, or "cpu" without CUDA. ConfigError naming the option when CUDA is
+/// asked for and there is none, or N is not a visible device.
+[[nodiscard]] std::string choose_device(const std::string& option, int cuda_devices,
+                                        int local_rank);
+/// This process's rank on its node: OMPI_COMM_WORLD_LOCAL_RANK (Open MPI), MPI_LOCALRANKID
+/// (MPICH), SLURM_LOCALID (srun), else 0.
+[[nodiscard]] int node_local_rank();
 
 /// Loads libkiln_NAME.so (found in $KILN_BACKEND_DIR, else beside the kiln executable, else
 /// in ../lib/kiln from it) once per process. Throws ConfigError (exit 78) naming the places

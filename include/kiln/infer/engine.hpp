@@ -2,7 +2,8 @@
 // its own thread), the rank's result cache, and the batching between them. `predict` takes a
 // unit's featurized rows, drops duplicate rows, answers what the cache knows, cuts the misses
 // into batches of at most batch_max rows, runs the batches on the replicas concurrently, and
-// returns every row's output in input order.
+// returns every row's output in input order. A batch that runs out of device memory is
+// halved and retried, down to one row, before it fails.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +37,7 @@ struct Metrics {
     std::uint64_t exec_count = 0;       // model executions (batches)
     std::uint64_t unique_rows = 0;      // after dropping duplicates inside a call
     std::uint64_t cache_hits = 0, cache_misses = 0, cache_evictions = 0;
+    std::uint64_t batch_halvings = 0;  // batches split in two after running out of memory
     double queue_us = 0, compute_input_us = 0, compute_infer_us = 0, compute_output_us = 0;
 
     void add(const Metrics& other);

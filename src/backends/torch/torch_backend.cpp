@@ -160,6 +160,9 @@ class TorchBackend final : public Backend {
 public:
     [[nodiscard]] std::string name() const override { return "torch"; }
     [[nodiscard]] std::string version() const override { return TORCH_VERSION; }
+    [[nodiscard]] int cuda_devices() const override {
+        return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
+    }
 
     std::unique_ptr<Model> load(const std::filesystem::path& file, const std::string& device,
                                 int threads) override {
