@@ -173,21 +173,8 @@ struct Worker {
                           {"cache", s.engine.cache},
                           {"unit_rows", s.unit_rows}}}};
         store::write_predictions(out_dir + "/" + output_name(u), p, s.fsync);
-        infer::Metrics delta = e.metrics();
         // The unit's own share of the counters (the engine's are cumulative).
-        delta.request_success -= before.request_success;
-        delta.request_failure -= before.request_failure;
-        delta.inference_count -= before.inference_count;
-        delta.exec_count -= before.exec_count;
-        delta.unique_rows -= before.unique_rows;
-        delta.cache_hits -= before.cache_hits;
-        delta.cache_misses -= before.cache_misses;
-        delta.cache_evictions -= before.cache_evictions;
-        delta.batch_halvings -= before.batch_halvings;
-        delta.queue_us -= before.queue_us;
-        delta.compute_input_us -= before.compute_input_us;
-        delta.compute_infer_us -= before.compute_infer_us;
-        delta.compute_output_us -= before.compute_output_us;
+        const infer::Metrics delta = e.metrics().since(before);
         return {{"rows", rows.size()},
                 {"predicted", p.record_ids.size()},
                 {"skipped", p.skipped.size()},

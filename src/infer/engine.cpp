@@ -57,20 +57,37 @@ Matrix run_halving(Model& model, const Matrix& x, std::uint64_t& executions,
 
 }  // namespace
 
+namespace {
+
+// Applies `op` to every counter of `a` with the same counter of `b`: the one list of fields
+// that add and since share.
+template <typename Op>
+void each_counter(Metrics& a, const Metrics& b, Op op) {
+    op(a.request_success, b.request_success);
+    op(a.request_failure, b.request_failure);
+    op(a.inference_count, b.inference_count);
+    op(a.exec_count, b.exec_count);
+    op(a.unique_rows, b.unique_rows);
+    op(a.cache_hits, b.cache_hits);
+    op(a.cache_misses, b.cache_misses);
+    op(a.cache_evictions, b.cache_evictions);
+    op(a.batch_halvings, b.batch_halvings);
+    op(a.queue_us, b.queue_us);
+    op(a.compute_input_us, b.compute_input_us);
+    op(a.compute_infer_us, b.compute_infer_us);
+    op(a.compute_output_us, b.compute_output_us);
+}
+
+}  // namespace
+
 void Metrics::add(const Metrics& o) {
-    request_success += o.request_success;
-    request_failure += o.request_failure;
-    inference_count += o.inference_count;
-    exec_count += o.exec_count;
-    unique_rows += o.unique_rows;
-    cache_hits += o.cache_hits;
-    cache_misses += o.cache_misses;
-    cache_evictions += o.cache_evictions;
-    batch_halvings += o.batch_halvings;
-    queue_us += o.queue_us;
-    compute_input_us += o.compute_input_us;
-    compute_infer_us += o.compute_infer_us;
-    compute_output_us += o.compute_output_us;
+    each_counter(*this, o, [](auto& x, const auto& y) { x += y; });
+}
+
+Metrics Metrics::since(const Metrics& before) const {
+    Metrics d = *this;
+    each_counter(d, before, [](auto& x, const auto& y) { x -= y; });
+    return d;
 }
 
 nlohmann::json Metrics::to_json() const {

@@ -132,6 +132,22 @@ TEST(Engine, OutOfMemoryHalvesTheBatchThenFailsClearly) {
     }
 }
 
+TEST(Metrics, AddSinceAndJsonRoundTrip) {
+    Metrics a;
+    a.exec_count = 5;
+    a.cache_hits = 7;
+    a.compute_infer_us = 2.5;
+    Metrics b = a;
+    b.add(a);
+    EXPECT_EQ(b.exec_count, 10U);
+    const Metrics d = b.since(a);
+    EXPECT_EQ(d.cache_hits, 7U);
+    EXPECT_DOUBLE_EQ(d.compute_infer_us, 2.5);
+    const Metrics j = Metrics::from_json(b.to_json());
+    EXPECT_EQ(j.to_json(), b.to_json());
+    EXPECT_EQ(b.to_json()["nv_inference_exec_count"], 10);
+}
+
 TEST(Device, ChoiceFollowsTheOptionAndTheNodeLocalRank) {
     EXPECT_EQ(choose_device("cpu", 4, 3), "cpu");
     EXPECT_EQ(choose_device("auto", 0, 3), "cpu");

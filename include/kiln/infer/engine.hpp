@@ -41,6 +41,8 @@ struct Metrics {
     double queue_us = 0, compute_input_us = 0, compute_infer_us = 0, compute_output_us = 0;
 
     void add(const Metrics& other);
+    /// These counters minus `before` (what happened since it was taken).
+    [[nodiscard]] Metrics since(const Metrics& before) const;
     /// {"nv_inference_count": ..., ...} with Triton's metric names.
     [[nodiscard]] nlohmann::json to_json() const;
     [[nodiscard]] static Metrics from_json(const nlohmann::json& j);
