@@ -55,9 +55,11 @@ std::string Progress::line(double now_s, const std::string& extra) {
                                         : 100.0;
     std::string s = label_ + ": " + std::to_string(done_items_) + "/" +
                     std::to_string(total_items_) + " " + item_name_ + " (" + format_fixed(pct, 1) +
-                    "%), " + format_bytes(static_cast<double>(done_bytes_)) + ", " +
-                    format_fixed(items_per_s(now_s), 1) + " " + item_name_ + "/s, " +
-                    format_fixed(bytes_per_s(now_s) / 1e6, 1) + " MB/s";
+                    "%), ";
+    // A phase that counts no bytes (kiln infer counts rows) prints no byte figures.
+    if (total_bytes_ > 0) s += format_bytes(static_cast<double>(done_bytes_)) + ", ";
+    s += format_fixed(items_per_s(now_s), 1) + " " + item_name_ + "/s";
+    if (total_bytes_ > 0) s += ", " + format_fixed(bytes_per_s(now_s) / 1e6, 1) + " MB/s";
     if (!extra.empty()) s += ", " + extra;
     s += ", ETA " + format_duration(eta_s(now_s));
     return s;

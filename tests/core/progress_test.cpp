@@ -26,5 +26,15 @@ TEST(Progress, UnknownEtaBeforeAnyWork) {
     EXPECT_NE(p.line(3.0).find("ETA --:--:--"), std::string::npos);
 }
 
+TEST(Progress, NoByteFiguresWhenNoBytesAreCounted) {
+    Progress p("infer", "rows", 1000, 0, 1.0);
+    p.set_done(400, 0);
+    const std::string line = p.line(2.0);
+    EXPECT_EQ(line, "infer: 400/1000 rows (40.0%), 200.0 rows/s, ETA 00:00:03") << line;
+    Progress q("ingest", "files", 10, 100, 1.0);
+    q.set_done(5, 50);
+    EXPECT_NE(q.line(1.0).find("MB/s"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kiln

@@ -18,7 +18,8 @@ public:
     /// True when at least interval_s has passed since the last line (or none was printed).
     [[nodiscard]] bool due(double now_s) const noexcept;
     /// "ingest: 12/40 units, 3400/12000 files (28.3%), 1.2 GiB, 450.0 files/s, 120.0 MB/s,
-    /// ETA 00:01:30". Marks a line as printed at `now_s`. `extra` is appended when not empty.
+    /// ETA 00:01:30"; without byte figures when total_bytes is 0. Marks a line as printed at
+    /// `now_s`. `extra` is appended when not empty.
     [[nodiscard]] std::string line(double now_s, const std::string& extra = {});
 
     [[nodiscard]] double items_per_s(double now_s) const noexcept;
