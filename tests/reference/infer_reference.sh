@@ -32,7 +32,9 @@ run() {  # run RANKS REPLICAS NAME [extra...]: predictions end in $SCRATCH/NAME
 run 1 1 r1x1
 run 2 2 r2x2
 run 4 1 r4x1
-run 1 2 r1x2
+run 1 2 r1x2 --config "$KILN_SOURCE_DIR/jobs/infer.ini"   # the job file; the command line wins
+ls "$D/cache"/*.h5 >/dev/null 2>&1 || fail "jobs/infer.ini (cache-persist = true) was not applied"
+rm -rf "$D/cache"
 $REF compare "$D" "$SCRATCH/py.pt" "$SCRATCH/r1x1/" "$SCRATCH/r2x2/" "$SCRATCH/r4x1/" "$SCRATCH/r1x2/"
 pass "1, 2 and 4 ranks, 1 and 2 replicas: Python's torch agrees"
 
