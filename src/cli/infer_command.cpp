@@ -3,11 +3,13 @@
 // based, >= 2 in flight per worker, a failed unit retried elsewhere) and journals each commit;
 // a worker reads the unit's compositions, featurizes them, predicts through its Engine
 // (replicas, result cache, batching) and commits DATA/predictions/NAME@V/shard-...h5.
+#include <bit>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <unordered_set>
 
 #include "cli/command_line.hpp"
 #include "cli/commands.hpp"
@@ -20,6 +22,7 @@
 #include "kiln/core/signals.hpp"
 #include "kiln/core/units.hpp"
 #include "kiln/core/version.hpp"
+#include "kiln/core/wire.hpp"
 #include "kiln/index/search.hpp"
 #include "kiln/infer/engine.hpp"
 #include "kiln/mpi/comm.hpp"
@@ -55,15 +58,17 @@ std::string output_name(const Unit& u) {
     return buf;
 }
 
-// Units: each shard, cut into ranges of at most unit_rows rows.
+// Units: each shard (an empty one too, so its predictions file says so), cut into ranges of
+// at most unit_rows rows.
 std::vector<Unit> plan_units(const store::Catalog& catalog, std::uint64_t unit_rows) {
     std::vector<Unit> units;
     for (const auto& s : catalog.shards) {
-        const bool whole = s.records <= unit_rows;
-        for (std::uint64_t b = 0; b < s.records || (b == 0 && s.records == 0); b += unit_rows) {
-            units.push_back({s.id, s.file, b, std::min(s.records, b + unit_rows), whole});
-            if (s.records == 0) break;
+        if (s.records <= unit_rows) {
+            units.push_back({s.id, s.file, 0, s.records, true});
+            continue;
         }
+        for (std::uint64_t b = 0; b < s.records; b += unit_rows)
+            units.push_back({s.id, s.file, b, std::min(s.records, b + unit_rows), false});
     }
     return units;
 }
@@ -98,9 +103,9 @@ struct Worker {
                 log::info("infer: replicas on " + device);
                 return backend.load(model_file, device, s.engine.threads);
             };
-            engine = std::make_unique<infer::Engine>(
-                load, servable.sha256, servable.featurizer, servable.input.shape[1],
-                servable.output.shape.size() == 2 ? servable.output.shape[1] : 1, s.engine);
+            engine = std::make_unique<infer::Engine>(load, servable.sha256, servable.featurizer,
+                                                     servable.input.row_width(),
+                                                     servable.output.row_width(), s.engine);
             if (s.engine.cache && s.cache_persist) load_cache();
         }
         return *engine;
@@ -138,15 +143,10 @@ struct Worker {
         std::vector<float> row(featurizer.width());
         for (std::size_t i = 0; i < rows.size(); ++i) {
             const std::uint64_t id = (u.shard_id << 32) | rows[i];
-            const Json rec = Json::parse(metadata[i], nullptr, false);
-            const Json* comp = nullptr;
-            if (!rec.is_discarded() && rec.contains("material") && rec["material"].is_object()) {
-                const auto c = rec["material"].find("composition");
-                if (c != rec["material"].end() && c->is_string()) comp = &*c;
-            }
+            const std::optional<std::string> comp = read_record_input(metadata[i]).composition;
             try {
-                if (comp == nullptr) throw DataError("no composition");
-                featurizer.featurize(composition_row(comp->get<std::string>()), row);
+                if (!comp) throw DataError("no composition");
+                featurizer.featurize(composition_row(*comp), row);
             } catch (const DataError&) {
                 p.skipped.push_back(id);
                 continue;
@@ -186,30 +186,35 @@ struct Worker {
 // Every rank's cache entries, merged on rank 0 into DATA/cache/SHA256.h5 (atomically).
 void persist_cache(const mpi::Comm& comm, Worker& w, const Settings& s) {
     store::CacheContents mine;
-    mine.columns = w.servable.output.shape.size() == 2
-                       ? static_cast<std::uint64_t>(w.servable.output.shape[1])
-                       : 1;
+    mine.columns = static_cast<std::uint64_t>(w.servable.output.row_width());
     if (w.engine && w.engine->cache() != nullptr) w.engine->cache()->export_to(mine);
-    const auto parts = comm.gather(
-        Json{{"hi", mine.key_high}, {"lo", mine.key_low}, {"v", mine.values}}.dump(), 0);
+    // Entries travel as u64s: key high, key low, then the values' bits.
+    std::string packed;
+    for (std::size_t e = 0; e < mine.key_high.size(); ++e) {
+        wire::put_u64(packed, mine.key_high[e]);
+        wire::put_u64(packed, mine.key_low[e]);
+        for (std::uint64_t c = 0; c < mine.columns; ++c)
+            wire::put_u64(packed, std::bit_cast<std::uint64_t>(mine.values[e * mine.columns + c]));
+    }
+    const auto parts = comm.gather(packed, 0);
     if (comm.rank() != 0) return;
     store::CacheContents all;
     all.model_sha256 = w.servable.sha256;
     all.featurizer = w.servable.featurizer;
     all.columns = mine.columns;
-    std::unordered_map<Hash128, bool, infer::CacheKeyHash> seen;
+    std::unordered_set<Hash128, infer::CacheKeyHash> seen;
     for (const auto& part : parts) {
-        const Json j = Json::parse(part);
-        const auto hi = j["hi"].get<std::vector<std::uint64_t>>();
-        const auto lo = j["lo"].get<std::vector<std::uint64_t>>();
-        const auto v = j["v"].get<std::vector<double>>();
-        for (std::size_t e = 0; e < hi.size(); ++e) {
-            if (!seen.emplace(Hash128{hi[e], lo[e]}, true).second) continue;
-            all.key_high.push_back(hi[e]);
-            all.key_low.push_back(lo[e]);
-            all.values.insert(all.values.end(),
-                              v.begin() + static_cast<std::ptrdiff_t>(e * all.columns),
-                              v.begin() + static_cast<std::ptrdiff_t>((e + 1) * all.columns));
+        wire::Reader in(part);
+        while (!in.rest().empty()) {
+            const Hash128 key{in.u64(), in.u64()};
+            const bool fresh = seen.insert(key).second;
+            for (std::uint64_t c = 0; c < all.columns; ++c) {
+                const double v = std::bit_cast<double>(in.u64());
+                if (fresh) all.values.push_back(v);
+            }
+            if (!fresh) continue;
+            all.key_high.push_back(key.high);
+            all.key_low.push_back(key.low);
         }
     }
     if (all.key_high.empty() && fs::is_file(w.cache_path())) return;  // keep what is there

@@ -81,11 +81,7 @@ int publish(const Args& args) {
         throw NoInputError("model file " + file + " does not exist");
 
     const std::string what = "model " + info.name + "@" + std::to_string(info.version);
-    const infer::Featurizer& f = infer::featurizer(info.featurizer);
-    if (info.input.shape.size() != 2 || info.input.shape[1] != static_cast<std::int64_t>(f.width()))
-        throw ConfigError(what + ": featurizer " + info.featurizer + " gives rows of " +
-                          std::to_string(f.width()) + " values; --input-shape must be -1," +
-                          std::to_string(f.width()));
+    (void)featurizer_for(info.featurizer, info.input, what);
     (void)load_and_check(file, what, info.input, info.output, "cpu", 1);
     info.libtorch_version = infer::load_backend("torch").version();
     info.sha256 = model::sha256_file(file);
@@ -123,9 +119,8 @@ int list(const Args& args) {
                       << "\n";
             continue;
         }
-        const std::string io = "(" + std::to_string(s.input.shape.back()) + ") -> (" +
-                               std::to_string(s.output.shape.size() == 2 ? s.output.shape[1] : 1) +
-                               ")";
+        const std::string io = "(" + std::to_string(s.input.row_width()) + ") -> (" +
+                               std::to_string(s.output.row_width()) + ")";
         std::cout << std::left << std::setw(24) << id.to_string() << std::setw(18) << s.featurizer
                   << std::setw(24) << io << std::setw(22)
                   << s.document["kiln"]["created"].get<std::string>() << title_of(s.document)

@@ -2,7 +2,9 @@
 // composition rows, featurizing many rows into one matrix, and short messages from LibTorch.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/command_line.hpp"
@@ -20,11 +22,26 @@ void add_models_option(po::options_description& o);
 /// "Fe2O3" -> {(26, 2), (8, 3)}. DataError naming the formula and what is wrong.
 [[nodiscard]] infer::CompositionRow composition_row(const std::string& formula);
 
+/// What a model reads of a stored record: its material.composition and, when asked, one
+/// numeric field (the training target; absent when missing, not finite or given twice).
+struct RecordInput {
+    std::optional<std::string> composition;
+    std::optional<double> target;
+};
+/// Read from the record's JSON text with the index's simdjson reader (no document is built);
+/// a record that is not JSON has neither.
+[[nodiscard]] RecordInput read_record_input(std::string_view metadata_json,
+                                            std::string_view target_field = {});
+
 /// The first line of an exception message (LibTorch appends a C++ backtrace).
 [[nodiscard]] std::string first_line(const std::string& message);
 
-/// Checks that `s` can feed its featurizer's rows: the featurizer exists and its width is the
-/// declared input width. ConfigError naming the model otherwise.
+/// The featurizer `name`, checked to give rows of the width `input` declares; ConfigError
+/// naming `what` (the model) otherwise.
+[[nodiscard]] const infer::Featurizer& featurizer_for(const std::string& name,
+                                                      const model::TensorSpec& input,
+                                                      const std::string& what);
+/// featurizer_for the servable's featurizer and input.
 [[nodiscard]] const infer::Featurizer& featurizer_of(const model::Servable& s);
 
 /// Loads `file` with the torch backend, runs a dry batch of `input` rows of zeros, and checks

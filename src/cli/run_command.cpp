@@ -109,7 +109,7 @@ int run_run(const Args& args) {
         registry.servable(model::ModelId::parse(cl.vm["model"].as<std::string>()));
     const std::string what = "model " + s.name + "@" + std::to_string(s.version);
     const infer::Featurizer& f = featurizer_of(s);
-    const std::int64_t width = s.input.shape[1];
+    const std::int64_t width = s.input.row_width();
     mark("read servable.json");
 
     std::vector<Input> inputs;

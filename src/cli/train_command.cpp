@@ -1,7 +1,6 @@
 // `kiln train DATA --target FIELD --featurizer F --name N`: an ElemNet-style network trained
 // with LibTorch on a dataset's records, saved as TorchScript and published with its metrics
 // beside two baselines measured on the same split (the mean, and a linear model).
-#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
@@ -21,8 +20,6 @@
 
 namespace kiln::cli {
 namespace {
-
-using Json = nlohmann::json;
 
 // "1024x4,512x3,32" -> 1024 1024 1024 1024 512 512 512 32.
 std::vector<int> parse_layers(const std::string& text) {
@@ -51,21 +48,6 @@ std::vector<int> parse_layers(const std::string& text) {
     return out;
 }
 
-const Json* find_field(const Json& record, const std::string& dotted) {
-    const Json* j = &record;
-    std::string_view rest = dotted;
-    while (!rest.empty()) {
-        const std::size_t dot = rest.find('.');
-        const std::string key(rest.substr(0, dot));
-        if (!j->is_object()) return nullptr;
-        const auto it = j->find(key);
-        if (it == j->end()) return nullptr;
-        j = &*it;
-        rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
-    }
-    return j;
-}
-
 struct Examples {
     infer::Matrix x;
     std::vector<float> y;
@@ -85,24 +67,20 @@ Examples read_examples(const std::string& data, const std::string& target,
             (std::filesystem::path(layout.root()) / shard.file).string());
         for (const auto& r : reader.records()) {
             ++ex.records;
-            const Json rec = Json::parse(r.metadata_json, nullptr, false);
-            const Json* t = rec.is_discarded() ? nullptr : find_field(rec, target);
-            const Json* formula =
-                rec.is_discarded() ? nullptr : find_field(rec, "material.composition");
-            if (t == nullptr || !t->is_number() || !std::isfinite(t->get<double>()) ||
-                formula == nullptr || !formula->is_string()) {
+            const RecordInput in = read_record_input(r.metadata_json, target);
+            if (!in.target || !in.composition) {
                 ++ex.no_target;
                 continue;
             }
             try {
-                f.featurize(composition_row(formula->get<std::string>()), row);
+                f.featurize(composition_row(*in.composition), row);
             } catch (const DataError& e) {
                 if (ex.first_problem.empty()) ex.first_problem = r.path + ": " + e.what();
                 ++ex.not_featurized;
                 continue;
             }
             ex.x.values.insert(ex.x.values.end(), row.begin(), row.end());
-            ex.y.push_back(static_cast<float>(t->get<double>()));
+            ex.y.push_back(static_cast<float>(*in.target));
         }
     }
     ex.x.rows = static_cast<std::int64_t>(ex.y.size());

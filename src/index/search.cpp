@@ -13,7 +13,6 @@
 #include "kiln/core/fs.hpp"
 #include "kiln/index/segment.hpp"
 #include "kiln/store/layout.hpp"
-#include "kiln/store/predictions.hpp"
 
 namespace kiln::index {
 namespace {
@@ -683,36 +682,25 @@ std::map<std::uint64_t, SegmentExtras> prediction_extras(const std::string& data
         auto& slot = newest[dir.substr(0, at)];
         if (version > slot.first) slot = {version, e.path()};
     }
-    std::map<std::uint64_t, std::vector<std::string>> sources;  // shard -> "file xxh3" lines
+    // Files are named shard-NNNNNN.h5 or shard-NNNNNN-rows-B.h5 (kiln infer): the shard is
+    // in the name, so listing the sources opens no file; build_segment reads the values of
+    // the shards it rebuilds.
+    std::map<std::uint64_t, std::vector<std::string>> lines;  // shard -> "file xxh3"
     std::map<std::uint64_t, SegmentExtras> out;
     for (const auto& [name, chosen] : newest) {
-        std::vector<stdfs::path> files;
         for (const auto& e : stdfs::directory_iterator(chosen.second, ec)) {
             const std::string f = e.path().filename().string();
-            if (f.starts_with("shard-") && f.ends_with(".h5")) files.push_back(e.path());
-        }
-        for (const auto& file : files) {
-            const store::Predictions p = store::read_predictions(file.string());
-            sources[p.shard_id].push_back(chosen.second.filename().string() + "/" +
-                                          file.filename().string() + " " +
-                                          xxh3_128_file(file.string()).hex());
-            SegmentExtras& extras = out[p.shard_id];
-            for (std::size_t i = 0; i < p.record_ids.size(); ++i) {
-                const auto row = static_cast<std::uint32_t>(p.record_ids[i] & 0xffffffffU);
-                nlohmann::json value = p.values[i * p.columns];
-                if (p.columns > 1) {
-                    value = nlohmann::json::array();
-                    for (std::uint64_t c = 0; c < p.columns; ++c)
-                        value.push_back(p.values[i * p.columns + c]);
-                }
-                extras.rows[row]["predicted"][name] = std::move(value);
-            }
+            if (!f.starts_with("shard-") || !f.ends_with(".h5")) continue;
+            const std::uint64_t shard = std::strtoull(f.c_str() + 6, nullptr, 10);
+            out[shard].sources.push_back({"predicted." + name, e.path().string()});
+            lines[shard].push_back(chosen.second.filename().string() + "/" + f + " " +
+                                   xxh3_128_file(e.path().string()).hex());
         }
     }
-    for (auto& [shard, lines] : sources) {
-        std::sort(lines.begin(), lines.end());
+    for (auto& [shard, l] : lines) {
+        std::sort(l.begin(), l.end());
         std::string all;
-        for (const auto& l : lines) all += l + "\n";
+        for (const auto& line : l) all += line + "\n";
         out[shard].digest = xxh3_128(all).hex();
     }
     return out;

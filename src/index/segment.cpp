@@ -10,6 +10,7 @@
 #include "kiln/core/error.hpp"
 #include "kiln/core/fs.hpp"
 #include "kiln/store/layout.hpp"
+#include "kiln/store/predictions.hpp"
 #include "kiln/store/shard.hpp"
 #include "store/h5.hpp"
 
@@ -76,13 +77,15 @@ void SegmentBuilder::add(std::uint32_t row, const nlohmann::json& record) {
     flatten(record, [&](const Leaf& leaf) { add_leaf(row, ordinal++, leaf); });
 }
 
-void SegmentBuilder::add_json(std::uint32_t row, std::string_view metadata_json) {
+void SegmentBuilder::add_json(std::uint32_t row, std::string_view metadata_json,
+                              const std::vector<Leaf>& extra) {
     std::size_t ordinal = 0;
     try {
         flatten_text(metadata_json, [&](const Leaf& leaf) { add_leaf(row, ordinal++, leaf); });
     } catch (const DataError& e) {
         throw DataError("record row " + std::to_string(row) + ": metadata is " + e.what());
     }
+    for (const Leaf& leaf : extra) add_leaf(row, ordinal++, leaf);
 }
 
 void SegmentBuilder::add_leaf(std::uint32_t row, std::size_t ordinal, const Leaf& leaf) {
@@ -196,28 +199,47 @@ void build_segment(const std::string& shard_path, const std::string& segment_pat
         shard_id = shard.shard_id();
         rows = shard.records();
     }
-    SegmentBuilder builder(policy);
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        const auto row = static_cast<std::uint32_t>(i);
-        const nlohmann::json* extra = nullptr;
-        if (extras != nullptr) {
-            if (const auto it = extras->rows.find(row); it != extras->rows.end())
-                extra = &it->second;
-        }
-        if (extra == nullptr) {
-            try {
-                builder.add_json(row, rows[i].metadata_json);
-            } catch (const DataError& e) {
-                throw DataError("'" + shard_path + "': " + e.what());
+    // Each predictions file: per row, where its values start (-1 for none).
+    struct Column {
+        const std::string* field;
+        store::Predictions p;
+        std::vector<std::int64_t> first;
+    };
+    std::vector<Column> columns;
+    if (extras != nullptr) {
+        for (const auto& src : extras->sources) {
+            Column c{&src.field, store::read_predictions(src.path),
+                     std::vector<std::int64_t>(rows.size(), -1)};
+            for (std::size_t i = 0; i < c.p.record_ids.size(); ++i) {
+                const std::uint64_t row = c.p.record_ids[i] & 0xffffffffU;
+                if (row >= rows.size())
+                    throw DataError("'" + src.path + "': record row " + std::to_string(row) +
+                                    " is not in its shard (" + std::to_string(rows.size()) +
+                                    " rows)");
+                c.first[row] = static_cast<std::int64_t>(i * c.p.columns);
             }
-            continue;
+            columns.push_back(std::move(c));
         }
-        nlohmann::json record = nlohmann::json::parse(rows[i].metadata_json, nullptr, false);
-        if (record.is_discarded() || !record.is_object())
-            throw DataError("'" + shard_path + "': row " + std::to_string(i) +
-                            ": metadata is not a JSON object");
-        record.merge_patch(*extra);
-        builder.add(row, record);
+    }
+    SegmentBuilder builder(policy);
+    std::vector<Leaf> extra;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        extra.clear();
+        for (const Column& c : columns) {
+            if (c.first[i] < 0) continue;
+            for (std::uint64_t k = 0; k < c.p.columns; ++k) {
+                Leaf leaf{*c.field,
+                          ValueKind::kNumber,
+                          {},
+                          c.p.values[static_cast<std::size_t>(c.first[i]) + k]};
+                extra.push_back(leaf);
+            }
+        }
+        try {
+            builder.add_json(static_cast<std::uint32_t>(i), rows[i].metadata_json, extra);
+        } catch (const DataError& e) {
+            throw DataError("'" + shard_path + "': " + e.what());
+        }
     }
     builder.write(segment_path, shard_id, rows.size(), shard_checksum, durable,
                   extras != nullptr ? extras->digest : std::string());

@@ -89,12 +89,14 @@ ModelId Registry::resolve(const ModelId& id) const {
     const auto versions = versions_in(root_ / id.name);
     if (versions.empty()) {
         std::string have;
-        for (const auto& m : list()) {
-            if (have.find(m.name + ",") == std::string::npos) have += m.name + ", ";
+        std::string last;
+        for (const auto& m : list()) {  // sorted by name: each name once
+            if (m.name == last) continue;
+            have += (have.empty() ? "" : ", ") + m.name;
+            last = m.name;
         }
         throw NoInputError("no model '" + id.name + "' in the registry " + root_.string() +
-                           (have.empty() ? " (it is empty)"
-                                         : " (it has: " + have.substr(0, have.size() - 2) + ")"));
+                           (have.empty() ? " (it is empty)" : " (it has: " + have + ")"));
     }
     if (id.version == 0) return {id.name, versions.back()};
     if (std::find(versions.begin(), versions.end(), id.version) == versions.end()) {

@@ -84,6 +84,20 @@ std::string TensorSpec::to_string() const {
     return s + "] " + dtype;
 }
 
+std::int64_t TensorSpec::row_width() const {
+    std::int64_t w = 1;
+    for (std::size_t i = 1; i < shape.size(); ++i) w *= shape[i];
+    return w;
+}
+
+std::string signature_problem(const TensorSpec& input, const TensorSpec& output) {
+    if (input.shape.size() != 2)
+        return "the input shape must be (batch, features), not " + input.to_string();
+    if (output.shape.size() > 2)
+        return "the output shape must be (batch) or (batch, k), not " + output.to_string();
+    return {};
+}
+
 Json make_servable(const ServableInfo& info) {
     Json creators = Json::array();
     for (const auto& a : info.authors) {
@@ -163,6 +177,8 @@ Servable Servable::from_json(const Json& doc, const std::string& where) {
                     std::string("/servable/methods/run/") + which +
                     "/shape: the first size must be null (the batch axis), and only it");
         }
+        if (const std::string problem = signature_problem(s.input, s.output); !problem.empty())
+            errors.push_back("/servable/methods/run: " + problem);
     }
     if (!errors.empty()) {
         std::string msg = where + " is not a valid servable.json:";

@@ -65,6 +65,18 @@ TEST(Servable, EveryProblemIsNamedWithItsPointer) {
     }
 }
 
+TEST(Servable, SignaturesKilnCannotFeedAreRefused) {
+    auto in3 = info("m", 1);
+    in3.input = TensorSpec::parse("-1,2,43", "input-shape");
+    EXPECT_THROW((void)Servable::from_json(make_servable(in3), "t"), DataError);
+    auto out3 = info("m", 1);
+    out3.output = TensorSpec::parse("-1,2,2", "output-shape");
+    EXPECT_THROW((void)Servable::from_json(make_servable(out3), "t"), DataError);
+    EXPECT_EQ(TensorSpec::parse("-1", "o").row_width(), 1);
+    EXPECT_EQ(TensorSpec::parse("-1,3", "o").row_width(), 3);
+    EXPECT_EQ(signature_problem(in3.input, in3.output).find("input shape"), 4U);
+}
+
 TEST(JsonSchema, UnknownKeywordsAreRefusedNotIgnored) {
     EXPECT_THROW((void)validate_json(1, {{"oneOf", nlohmann::json::array()}}), Error);
 }

@@ -142,8 +142,8 @@ struct IndexUpdate {
 };
 
 /// kiln infer's predictions as index fields: `predicted.NAME` from the newest version of each
-/// model under DATA/predictions/ (one number per record, or a list for several outputs), by
-/// shard id, each with a digest of the files it came from.
+/// model under DATA/predictions/ (one number per record, several for several outputs): per
+/// shard id, its predictions files and a digest of them (the files are hashed, not parsed).
 [[nodiscard]] std::map<std::uint64_t, SegmentExtras> prediction_extras(const std::string& data_dir);
 
 /// Brings DATA's index up to date with its catalog and predictions: builds every segment

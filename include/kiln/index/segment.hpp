@@ -43,8 +43,10 @@ public:
     explicit SegmentBuilder(IndexPolicy policy);
     /// Adds the record at `row` (rows must be added in increasing order).
     void add(std::uint32_t row, const nlohmann::json& record);
-    /// Parses `metadata_json` and adds it; throws DataError naming the row when it is not JSON.
-    void add_json(std::uint32_t row, std::string_view metadata_json);
+    /// Parses `metadata_json` and adds it, then the `extra` leaves (fields kept beside the
+    /// record); throws DataError naming the row when it is not JSON.
+    void add_json(std::uint32_t row, std::string_view metadata_json,
+                  const std::vector<Leaf>& extra = {});
     /// Writes PATH.tmp, then renames it to `path` (fsync'ed when `durable`). A non-empty
     /// `extras_digest` names the fields merged in from beside the shard (SegmentExtras).
     void write(const std::string& path, std::uint64_t shard_id, std::uint64_t records,
@@ -74,15 +76,20 @@ private:
     std::vector<Slot*> recent_;  // field of the previous record at each leaf ordinal
 };
 
-/// Fields of a shard's records that live beside the shard (kiln infer's predictions): per
-/// row, a JSON object merged into the record before it is indexed, and a digest of the files
-/// they came from (kept in the segment, so a segment older than them is rebuilt).
+/// Fields of a shard's records that live beside the shard: kiln infer's predictions. Each
+/// source is one predictions file of the shard, indexed as the number field `field`; the
+/// digest names the files (kept in the segment, so a segment older than them is rebuilt).
 struct SegmentExtras {
+    struct Source {
+        std::string field;  // "predicted.NAME"
+        std::string path;   // DATA/predictions/NAME@V/shard-....h5
+    };
     std::string digest;
-    std::map<std::uint32_t, nlohmann::json> rows;
+    std::vector<Source> sources;
 };
 
-/// Builds the segment of one committed shard from its records (and `extras`, if any).
+/// Builds the segment of one committed shard from its records (and the predictions files of
+/// `extras`, read here, if any).
 void build_segment(const std::string& shard_path, const std::string& segment_path,
                    const IndexPolicy& policy, const Hash128& shard_checksum, bool durable,
                    const SegmentExtras* extras = nullptr);

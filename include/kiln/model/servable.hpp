@@ -20,7 +20,13 @@ struct TensorSpec {
     static TensorSpec parse(const std::string& text, const std::string& option);
     /// "[null, 86] float32".
     [[nodiscard]] std::string to_string() const;
+    /// Values per batch row: the product of the sizes after the batch axis (1 for [null]).
+    [[nodiscard]] std::int64_t row_width() const;
 };
+
+/// kiln's rule for a model's signature: the input is (batch, features), the output (batch) or
+/// (batch, k). What is wrong, in words, or "" when nothing is.
+[[nodiscard]] std::string signature_problem(const TensorSpec& input, const TensorSpec& output);
 
 /// What `kiln model publish` knows about a model before it is written.
 struct ServableInfo {
