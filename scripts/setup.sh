@@ -32,6 +32,9 @@ PACKAGES=(
   libssl-dev                           # OpenSSL: sha256 of published models
   python3-torch python3-jsonschema     # references: Python's torch on the same models, schema checks
   time bc bsdextrautils                # /usr/bin/time (peak memory), bc and column for benchmarks
+  python3-matplotlib                   # benchmarks/scale_replicas.sh's plot
+  slurmctld slurmd slurm-client munge  # a real one-node Slurm cluster for the `slurm` tests
+  lmod                                 # the modulefile of scripts/packaging, loaded by a test
 )
 
 missing=()

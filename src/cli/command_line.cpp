@@ -6,9 +6,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
+#include "cli/job_file.hpp"
 #include "kiln/core/error.hpp"
 #include "kiln/core/log.hpp"
 #include "kiln/core/text.hpp"
@@ -17,75 +19,152 @@
 namespace kiln::cli {
 namespace {
 
-// Keeps the top-level keys and those of [command]; checks every kept key against `options`
-// so an unknown or misspelled key names the file and line.
-std::string select_config(const std::string& path, const std::string& command,
-                          const po::options_description& options) {
-    std::ifstream in(path);
-    if (!in) throw ConfigError("--config '" + path + "': cannot open the file");
-    std::string line;
-    std::string section;
-    std::ostringstream kept;
-    int line_no = 0;
-    while (std::getline(in, line)) {
-        ++line_no;
-        const std::string t(trim(line));
-        if (t.empty() || t[0] == '#' || t[0] == ';') continue;
-        if (t.front() == '[') {
-            if (t.back() != ']') {
-                throw ConfigError(path + ":" + std::to_string(line_no) +
-                                  ": malformed section header '" + t + "'");
-            }
-            section = std::string(trim(t.substr(1, t.size() - 2)));
+using Sources = std::map<std::string, std::string>;
+
+void check_key(const po::options_description& options, const std::string& key,
+               const std::string& where, const std::string& command) {
+    if (options.find_nothrow(key, false) == nullptr) {
+        throw ConfigError(where + ": unknown key '" + key + "' for `kiln " + command +
+                          "` (see `kiln " + command + " --help`)");
+    }
+}
+
+// --set KEY=VALUE overrides: between the command line and the job file. A key given on the
+// command line is not also taken from --set (Boost would join the two for a list option).
+void store_overrides(const std::vector<std::string>& sets, const std::string& command,
+                     const po::options_description& options, CommandLine& cl, Sources& source) {
+    std::ostringstream text;
+    for (const std::string& s : sets) {
+        const auto eq = s.find('=');
+        if (eq == std::string::npos) throw UsageError("--set '" + s + "': expected KEY=VALUE");
+        const std::string key(trim(s.substr(0, eq)));
+        check_key(options, key, "--set '" + s + "'", command);
+        if (source.count(key) != 0U && source[key] != "--set") continue;  // the command line's
+        text << key << " = " << trim(s.substr(eq + 1)) << "\n";
+        source.emplace(key, "--set");
+    }
+    std::istringstream in(text.str());
+    po::store(po::parse_config_file(in, options, false), cl.vm);
+}
+
+// The top-level keys of the job file and those of its [command] section, each checked
+// against `options` so an unknown or misspelled key names the file and line.
+void store_job_file(const std::string& path, const std::string& command,
+                    const po::options_description& options, CommandLine& cl, Sources& source) {
+    const JobFile file = read_job_file(path);
+    const Sources given = source;  // a key given there replaces the file's (lists included)
+    std::ostringstream text;
+    for (const std::string& section : {std::string(), command}) {
+        for (const JobEntry& e : file.section(section)) {
+            check_key(options, e.key, file.where(e), command);
+            if (given.count(e.key) != 0U) continue;
+            text << e.key << " = " << e.value << "\n";
+            source.emplace(e.key, file.where(e));
+        }
+    }
+    std::istringstream in(text.str());
+    try {
+        po::store(po::parse_config_file(in, options, false), cl.vm);
+    } catch (const po::error& e) {
+        throw ConfigError("--config '" + path + "': " + e.what());
+    }
+}
+
+std::string value_text(const boost::any& v) {
+    if (const auto* s = boost::any_cast<std::string>(&v)) return *s;
+    if (const auto* b = boost::any_cast<bool>(&v)) return *b ? "true" : "false";
+    if (const auto* i = boost::any_cast<int>(&v)) return std::to_string(*i);
+    if (const auto* l = boost::any_cast<long>(&v)) return std::to_string(*l);
+    if (const auto* u = boost::any_cast<unsigned long>(&v)) return std::to_string(*u);
+    if (const auto* d = boost::any_cast<double>(&v)) {
+        std::ostringstream text;
+        text << *d;
+        return text.str();
+    }
+    if (const auto* list = boost::any_cast<std::vector<std::string>>(&v)) {
+        std::string out;
+        for (const std::string& item : *list) out += (out.empty() ? "" : ", ") + item;
+        return out;
+    }
+    return "(set)";
+}
+
+// One `key = value  # source` line per option; options without a value are commented out.
+void print_effective_config(const std::string& command, const po::options_description& options,
+                            const po::variables_map& vm, const Sources& source) {
+    std::cout << "# effective configuration of `kiln " << command << "`\n";
+    for (const auto& option : options.options()) {
+        const std::string key = option->long_name();
+        const auto it = vm.find(key);
+        if (it == vm.end() || it->second.empty()) {
+            std::cout << "# " << key << " = (not set)\n";
             continue;
         }
-        if (!section.empty() && section != command) continue;
-        const auto eq = t.find('=');
-        if (eq == std::string::npos) {
-            throw ConfigError(path + ":" + std::to_string(line_no) +
-                              ": expected 'key = value', got '" + t + "'");
-        }
-        const std::string key(trim(t.substr(0, eq)));
-        if (options.find_nothrow(key, false) == nullptr || key == "config" || key == "help") {
-            throw ConfigError(path + ":" + std::to_string(line_no) + ": unknown key '" + key +
-                              "' for `kiln " + command + "` (see `kiln " + command + " --help`)");
-        }
-        kept << key << " = " << trim(t.substr(eq + 1)) << "\n";
+        const auto from = source.find(key);
+        const std::string origin = from != source.end()     ? from->second
+                                   : it->second.defaulted() ? "default"
+                                                            : "command line";
+        std::cout << key << " = " << value_text(it->second.value()) << "    # " << origin << "\n";
     }
-    return kept.str();
+}
+
+void reject_together(const CommandLine& cl, const std::string& a, const std::string& b) {
+    const auto given = [&](const std::string& key) {
+        const auto it = cl.vm.find(key);
+        if (it == cl.vm.end() || it->second.empty() || it->second.defaulted()) return false;
+        const auto* on = boost::any_cast<bool>(&it->second.value());
+        return on == nullptr || *on;
+    };
+    if (!given(a) || !given(b)) return;
+    const auto from = [&](const std::string& key) {
+        const auto it = cl.source.find(key);
+        return it == cl.source.end() ? std::string("command line") : it->second;
+    };
+    throw UsageError("--" + a + " (" + from(a) + ") and --" + b + " (" + from(b) +
+                     ") cannot be used together; give only one of them");
 }
 
 }  // namespace
 
 CommandLine parse_command_line(const std::string& command, const std::vector<std::string>& args,
                                const po::options_description& options,
-                               const po::positional_options_description& positional) {
+                               const po::positional_options_description& positional,
+                               const std::vector<std::pair<std::string, std::string>>& conflicts) {
     po::options_description all;
     po::options_description meta("General");
     meta.add_options()("help,h", "show this help")(
         "config", po::value<std::string>(),
-        "read options from an INI file (the command line wins)");
+        "read options from an INI file (the command line wins)")(
+        "set", po::value<std::vector<std::string>>(), "override one key of the INI file")(
+        "print-config", "print the effective options and where each came from, then stop");
     all.add(options).add(meta);
     CommandLine cl;
+    Sources& source = cl.source;
     try {
-        po::store(po::command_line_parser(args).options(all).positional(positional).run(), cl.vm);
+        const po::parsed_options parsed =
+            po::command_line_parser(args).options(all).positional(positional).run();
+        po::store(parsed, cl.vm);
+        for (const po::option& o : parsed.options) source.emplace(o.string_key, "command line");
         if (cl.vm.count("help") != 0U) {
             cl.help = true;
             return cl;
         }
+        if (cl.vm.count("set") != 0U) {
+            store_overrides(cl.vm["set"].as<std::vector<std::string>>(), command, options, cl,
+                            source);
+        }
         if (cl.vm.count("config") != 0U) {
-            const std::string path = cl.vm["config"].as<std::string>();
-            std::istringstream text(select_config(path, command, options));
-            try {
-                po::store(po::parse_config_file(text, options, false), cl.vm);
-            } catch (const po::error& e) {
-                throw ConfigError("--config '" + path + "': " + e.what());
-            }
+            store_job_file(cl.vm["config"].as<std::string>(), command, options, cl, source);
         }
         po::notify(cl.vm);
     } catch (const po::error& e) {
         throw UsageError("kiln " + command + ": " + e.what() + " (see `kiln " + command +
                          " --help`)");
+    }
+    for (const auto& [a, b] : conflicts) reject_together(cl, a, b);
+    if (cl.vm.count("print-config") != 0U) {
+        print_effective_config(command, options, cl.vm, source);
+        cl.print_config = true;
     }
     return cl;
 }
@@ -96,8 +175,10 @@ void print_help(const std::string& command, const std::string& synopsis, const s
               << summary << "\n\n"
               << options << "\nGeneral:\n  -h [ --help ]         show this help\n"
               << "  --config FILE         read options from an INI file, keys at top level or\n"
-              << "                        in a [" << command
-              << "] section; the command line wins\n";
+              << "                        in a [" << command << "] section; the command line wins\n"
+              << "  --set KEY=VALUE       override one key of the INI file (repeatable)\n"
+              << "  --print-config        print the effective options and where each came\n"
+              << "                        from, then stop\n";
 }
 
 int default_threads() {
@@ -138,8 +219,15 @@ void remove_leftovers(const std::string& dir) {
 }
 
 std::string job_id() {
-    const char* j = std::getenv("SLURM_JOB_ID");
-    return j != nullptr ? j : "";
+    const auto env = [](const char* name) -> std::string {
+        const char* v = std::getenv(name);
+        return v != nullptr ? v : "";
+    };
+    // An array task is named as Slurm names its output files: ARRAYJOB_TASK.
+    if (!env("SLURM_ARRAY_JOB_ID").empty() && !env("SLURM_ARRAY_TASK_ID").empty()) {
+        return env("SLURM_ARRAY_JOB_ID") + "_" + env("SLURM_ARRAY_TASK_ID");
+    }
+    return env("SLURM_JOB_ID");
 }
 
 }  // namespace kiln::cli

@@ -1,9 +1,11 @@
 // Boost.Program_options plumbing shared by every subcommand: --help, --config FILE (INI,
-// keys at top level or in the [command] section; the command line wins), and errors turned
-// into kiln's exit codes (64 usage, 78 configuration).
+// keys at top level or in the [command] section), --set KEY=VALUE, --print-config, and
+// errors turned into kiln's exit codes (64 usage, 78 configuration). Precedence: the
+// command line, then --set, then the job file, then the defaults.
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,14 +22,20 @@ namespace po = boost::program_options;
 
 struct CommandLine {
     po::variables_map vm;
+    std::map<std::string, std::string> source;  // key -> "command line", "--set", "FILE:LINE"
     bool help = false;
+    bool print_config = false;  // --print-config: printed; the command stops with exit 0
 };
 
-/// Parses `args` (after the subcommand name). `options` must not declare --help/--config;
-/// they are added here. Throws UsageError or ConfigError naming the option, key, file, line.
-CommandLine parse_command_line(const std::string& command, const std::vector<std::string>& args,
-                               const po::options_description& options,
-                               const po::positional_options_description& positional);
+/// Parses `args` (after the subcommand name). `options` must not declare --help, --config,
+/// --set or --print-config; they are added here. Throws UsageError or ConfigError naming the
+/// option, key, file, line. `conflicts` lists pairs of options that cannot be given together
+/// (UsageError, exit 64, naming where each came from; a switch counts when on), checked even for
+/// --print-config so a job's check finds them.
+CommandLine parse_command_line(
+    const std::string& command, const std::vector<std::string>& args,
+    const po::options_description& options, const po::positional_options_description& positional,
+    const std::vector<std::pair<std::string, std::string>>& conflicts = {});
 
 /// "Usage: kiln <command> <synopsis>\n\n<summary>\n\n<options>".
 void print_help(const std::string& command, const std::string& synopsis, const std::string& summary,
@@ -51,7 +59,7 @@ T get_or(const po::variables_map& vm, const char* key, T fallback) {
 bool agree_to_continue(const mpi::Comm& comm, const Status& status, int& exit_code);
 /// Deletes `*.tmp` files in `dir`: leftovers of an interrupted run (logged).
 void remove_leftovers(const std::string& dir);
-/// $SLURM_JOB_ID, or "".
+/// $SLURM_JOB_ID, or SLURM_ARRAY_JOB_ID_SLURM_ARRAY_TASK_ID for an array task, or "".
 std::string job_id();
 
 }  // namespace kiln::cli

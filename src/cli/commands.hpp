@@ -2,6 +2,7 @@
 // errors are thrown as kiln::Error and mapped to exit codes by main.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,17 @@ int run_train(const Args& args);
 int run_run(const Args& args);
 int run_featurize(const Args& args);
 int run_infer(const Args& args);  // collective when started by an MPI launcher
+/// `kiln --config JOB.ini`: the steps of a job file in order (collective under MPI).
+int run_pipeline(const Args& args);
 /// `kiln --version`: version, git hash and build features.
 void print_version();
+
+struct Command {
+    int (*run)(const Args&);
+    bool may_use_mpi;  // initialise MPI when started by a launcher; collective then
+    const char* summary;
+};
+/// Every subcommand by name (defined in main.cpp).
+const std::map<std::string, Command>& commands();
 
 }  // namespace kiln::cli

@@ -35,6 +35,7 @@ int run_describe(const Args& args) {
     po::positional_options_description pos;
     pos.add("data", 1);
     const CommandLine cl = parse_command_line("describe", args, o, pos);
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help("describe", "DATA [--json]",
                    "Prints a dataset's DataCite description with its record, byte and per-format "

@@ -24,6 +24,7 @@ int run_extract(const Args& args) {
     po::positional_options_description pos;
     pos.add("file", -1);
     const CommandLine cl = parse_command_line("extract", args, o, pos);
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help(
             "extract", "FILE... [options]",

@@ -260,7 +260,9 @@ int run_infer(const Args& args) {
     add_models_option(o);
     po::positional_options_description pos;
     pos.add("data", 1);
-    const CommandLine cl = parse_command_line("infer", args, o, pos);
+    const CommandLine cl =
+        parse_command_line("infer", args, o, pos, {{"no-cache", "cache-persist"}});
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help("infer", "DATA --model NAME[@VERSION] [options]",
                    "Runs a published model over every record of DATA that has a composition, "

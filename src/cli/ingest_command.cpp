@@ -209,6 +209,7 @@ int run_ingest(const Args& args) {
     po::positional_options_description pos;
     pos.add("input", -1);
     const CommandLine cl = parse_command_line("ingest", args, options, pos);
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help("ingest", "INPUT... --out DATA [options]", kSummary, options);
         return 0;

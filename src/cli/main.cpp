@@ -12,15 +12,7 @@
 #include "kiln/mpi/comm.hpp"
 #include "kiln/store/catalog.hpp"
 
-namespace {
-
-struct Command {
-    int (*run)(const kiln::cli::Args&);
-    bool may_use_mpi;  // initialise MPI when started by a launcher
-    const char* summary;
-};
-
-const std::map<std::string, Command>& commands() {
+const std::map<std::string, kiln::cli::Command>& kiln::cli::commands() {
     static const std::map<std::string, Command> c = {
         {"ingest", {kiln::cli::run_ingest, true, "pack files into HDF5 shards (MPI-parallel)"}},
         {"describe", {kiln::cli::run_describe, false, "print a dataset's description and counts"}},
@@ -40,10 +32,14 @@ const std::map<std::string, Command>& commands() {
     return c;
 }
 
+namespace {
+
 void print_usage() {
-    std::cout << "Usage: kiln [--version] [--help] <command> [options]\n\n"
+    std::cout << "Usage: kiln [--version] [--help] <command> [options]\n"
+                 "       kiln --config JOB.ini [--set SECTION.KEY=VALUE]... [--print-config] "
+                 "[--check]\n\n"
                  "Commands:\n";
-    for (const auto& [name, c] : commands()) {
+    for (const auto& [name, c] : kiln::cli::commands()) {
         std::cout << "  " << name << std::string(12 - name.size(), ' ') << c.summary << "\n";
     }
     std::cout << "\n`kiln <command> --help` explains each command's options.\n"
@@ -68,17 +64,19 @@ int main(int argc, char** argv) {
         kiln::cli::print_version();
         return 0;
     }
-    const auto it = commands().find(all[0]);
-    if (it == commands().end()) {
+    // A job file instead of a command: its steps run in order (kiln --config jobs/pipeline.ini).
+    const bool job = all[0] == "--config" || all[0].rfind("--config=", 0) == 0;
+    const auto it = kiln::cli::commands().find(all[0]);
+    if (!job && it == kiln::cli::commands().end()) {
         kiln::log::error("unknown command '" + all[0] + "' (see `kiln --help`)");
         return static_cast<int>(kiln::ExitCode::kUsage);
     }
-    const kiln::cli::Args args(all.begin() + 1, all.end());
+    const bool use_mpi = (job || it->second.may_use_mpi) && kiln::mpi::launched_by_mpi();
     try {
-        const kiln::mpi::Environment env(&argc, &argv,
-                                         it->second.may_use_mpi && kiln::mpi::launched_by_mpi());
+        const kiln::mpi::Environment env(&argc, &argv, use_mpi);
         try {
-            return it->second.run(args);
+            if (job) return kiln::cli::run_pipeline(all);
+            return it->second.run(kiln::cli::Args(all.begin() + 1, all.end()));
         } catch (const kiln::Error& e) {
             return report(e);
         } catch (const std::bad_alloc&) {

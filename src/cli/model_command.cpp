@@ -44,6 +44,7 @@ int publish(const Args& args) {
     po::positional_options_description pos;
     pos.add("file", 1);
     const CommandLine cl = parse_command_line("model publish", args, o, pos);
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help("model publish",
                    "FILE --name N --featurizer F --input-shape=-1,86 --output-shape=-1,1 --title T "
@@ -96,6 +97,7 @@ int list(const Args& args) {
     o.add_options()("json", po::bool_switch(), "one JSON object per line");
     add_models_option(o);
     const CommandLine cl = parse_command_line("model list", args, o, {});
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help("model list", "[--json]", "Lists every published model version.", o);
         return 0;
@@ -137,6 +139,7 @@ int describe(const Args& args) {
     po::positional_options_description pos;
     pos.add("model", 1);
     const CommandLine cl = parse_command_line("model describe", args, o, pos);
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help("model describe", "NAME[@VERSION] [--json]",
                    "Shows a model's metadata (the newest version when none is given).", o);
@@ -195,6 +198,7 @@ int search(const Args& args) {
     po::positional_options_description pos;
     pos.add("query", 1);
     const CommandLine cl = parse_command_line("model search", args, o, pos);
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help("model search", "QUERY [--json]",
                    "Finds models whose servable.json matches a query in kiln's search language, "
@@ -229,6 +233,7 @@ int remove(const Args& args) {
     po::positional_options_description pos;
     pos.add("model", 1);
     const CommandLine cl = parse_command_line("model remove", args, o, pos);
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help("model remove", "NAME@VERSION", "Removes one published model version.", o);
         return 0;

@@ -81,6 +81,7 @@ int run_run(const Args& args) {
     po::positional_options_description pos;
     pos.add("model", 1);
     const CommandLine cl = parse_command_line("run", args, o, pos);
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help("run",
                    "NAME[@VERSION] (--formula F ... | --input FILE.jsonl) [--format table|jsonl]",
@@ -200,6 +201,7 @@ int run_featurize(const Args& args) {
     po::positional_options_description pos;
     pos.add("formula", -1);
     const CommandLine cl = parse_command_line("featurize", args, o, pos);
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help(
             "featurize", "--featurizer F FORMULA... | --featurizer F --names",

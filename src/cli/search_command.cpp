@@ -311,7 +311,8 @@ int run_search(const Args& args) {
         "explain", po::bool_switch(), "print the parsed query and the shards it opens, then stop");
     po::positional_options_description pos;
     pos.add("data", 1).add("query", -1);
-    const CommandLine cl = parse_command_line("search", args, o, pos);
+    const CommandLine cl = parse_command_line("search", args, o, pos, {{"count-by", "stats"}});
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help(
             "search", "DATA [QUERY] [options]",
@@ -412,6 +413,7 @@ int run_get(const Args& args) {
     po::positional_options_description pos;
     pos.add("data", 1).add("query", -1);
     const CommandLine cl = parse_command_line("get", args, o, pos);
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help(
             "get", "DATA [QUERY] --to DIR [options]",
@@ -505,6 +507,7 @@ int run_fields(const Args& args) {
     po::positional_options_description pos;
     pos.add("data", 1);
     const CommandLine cl = parse_command_line("fields", args, o, pos);
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help("fields", "DATA [--prefix P] [--format table|json]",
                    "Lists every field of the dataset's records with its type and how many records\n"
@@ -553,6 +556,7 @@ int run_index(const Args& args) {
     po::positional_options_description pos;
     pos.add("data", 1);
     const CommandLine cl = parse_command_line("index", args, o, pos);
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help("index", "DATA [--keyword-field F]... [--rebuild]",
                    "Builds the search index of a dataset (DATA/index/): one segment per shard\n"

@@ -123,6 +123,7 @@ int run_train(const Args& args) {
     po::positional_options_description pos;
     pos.add("data", 1);
     const CommandLine cl = parse_command_line("train", args, o, pos);
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help("train", "DATA --target FIELD --featurizer F --name N [options]",
                    "Trains an ElemNet-style fully connected network (ReLU, dropout, Adam, MAE "

@@ -86,6 +86,7 @@ int run_verify(const Args& args) {
     po::positional_options_description pos;
     pos.add("data", 1);
     const CommandLine cl = parse_command_line("verify", args, o, pos);
+    if (cl.print_config) return 0;
     if (cl.help) {
         print_help("verify", "DATA",
                    "Re-reads every shard: file checksum, record count, bytes and the xxh3-128 of "
