@@ -3,8 +3,8 @@
 # of `kiln infer` for a fixed number of inferences across replica counts, with batching on
 # (--batch-max 65536) and off (one row per model execution), cache cold (empty) and warm
 # (--cache-persist, second run). A replica count R runs as 1 worker rank x R replicas
-# (--layout replicas, the default: threads of one process) or R worker ranks x 1 replica
-# (--layout ranks; rank 0 is the task manager on top). Writes a CSV, prints a table and draws
+# (--layout replicas, the default: threads of one process, each unit cut into one batch per
+# replica) or R worker ranks x 1 replica (--layout ranks; rank 0 is the task manager on top). Writes a CSV, prints a table and draws
 # throughput and scaling efficiency (throughput(R) / (R x throughput(1))) against R in a PNG.
 #
 #   benchmarks/scale_replicas.sh                                  # 5 000 inferences, R = 1 2 4 8
@@ -61,7 +61,7 @@ export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || true)
 machine="$(nproc) cores $(uname -m)${gpu:+ $gpu}"
-echo "inferences,replicas,layout,ranks,replicas_per_rank,batching,cache,seconds,rows_per_s,exec_count,cache_hits,machine,commit,date" > "$CSV"
+echo "inferences,replicas,layout,ranks,replicas_per_rank,unit_rows,batch_max,batching,cache,seconds,rows_per_s,exec_count,cache_hits,machine,commit,date" > "$CSV"
 
 if [ -z "$MODEL" ]; then
     export KILN_MODELS=$WORK/models
@@ -80,9 +80,15 @@ run() {
     local n=$1 r=$2 batching=$3 cache=$4 data=$5
     local ranks=2 per_rank=$r
     if [ "$LAYOUT" = ranks ]; then ranks=$((r + 1)); per_rank=1; fi
+    # 4 units per worker rank; with batching on, each unit is cut into one batch per replica
+    # (at most 65 536 rows) so that every replica of a rank has work.
+    local workers=$((ranks - 1))
+    local unit_rows=$(( (n + 4 * workers - 1) / (4 * workers) ))
+    local batch_max=$(( (unit_rows + per_rank - 1) / per_rank ))
+    [ "$batch_max" -le 65536 ] || batch_max=65536
+    [ "$batching" = on ] || batch_max=1
     local opts=(--model "$MODEL" --replicas "$per_rank" --no-fsync --progress-interval 3600
-                --summary "$WORK/s.json" --unit-rows $(( (n + 4 * r - 1) / (4 * r) )))
-    [ "$batching" = on ] && opts+=(--batch-max 65536) || opts+=(--batch-max 1)
+                --summary "$WORK/s.json" --unit-rows "$unit_rows" --batch-max "$batch_max")
     [ "$cache" = none ] || opts+=(--cache-persist)
     : > "$WORK/runs"
     for _ in $(seq "$REPS"); do
@@ -106,7 +112,7 @@ PY
     done
     local best
     best=$(sort -t, -k1,1g "$WORK/runs" | sed -n "$(( (REPS + 1) / 2 ))p")
-    echo "$n,$r,$LAYOUT,$((ranks - 1)),$per_rank,$batching,$cache,$best,$machine,$commit,$(date -u +%F)" >> "$CSV"
+    echo "$n,$r,$LAYOUT,$workers,$per_rank,$unit_rows,$batch_max,$batching,$cache,$best,$machine,$commit,$(date -u +%F)" >> "$CSV"
     echo "  $n inferences, R=$r ($((ranks - 1)) worker ranks x $per_rank), batching $batching, cache $cache: $best" >&2
 }
 

@@ -4,7 +4,8 @@
 # 3 MPI ranks (extracting compositions, cells and space groups), describes and verifies the
 # dataset, searches it; then ingests pymatgen's 2 135 experimental formation enthalpies,
 # trains an ElemNet-style network on them with LibTorch, publishes it in a model registry
-# runs it on a few formulas, and runs it over both datasets with `kiln infer` (3 ranks).
+# runs it on a few formulas, and runs it over both datasets with `kiln infer` (3 ranks);
+# finally does the whole chain again as one job file (`kiln --config jobs/pipeline.ini`).
 # Prints what it did.
 # Usage: scripts/demo.sh [OUTPUT_DIR]   (default: ./demo-data)
 set -euo pipefail
@@ -118,4 +119,14 @@ p, r = predictions(pmg), records(pmg)
 print(f"{pmg}: {len(p)} of {len(r)} records have a composition the model covers")
 PY
 echo
-echo "demo: dataset at $DATA (summary: $DATA/ingest-summary.json), models in $KILN_MODELS"
+echo "== the same work as one job file: ingest -> index -> infer -> search (jobs/pipeline.ini)"
+export KILN_DATA=$OUT/pipeline KILN_INPUT=$PMG KILN_MODEL=elemnet-dhf
+rm -rf "$KILN_DATA"
+"$KILN" --config jobs/pipeline.ini --print-config | grep -E '^\[|# jobs' | head -12
+mpiexec -n 3 "$KILN" --config jobs/pipeline.ini --set ingest.progress-interval=5 \
+    --set "search.query=predicted.elemnet-dhf:[* TO -2] AND material.elements:O" --set search.limit=5
+echo "completion marker $KILN_DATA/job-complete.json:"
+cat "$KILN_DATA/job-complete.json"
+echo
+echo "demo: dataset at $DATA (summary: $DATA/ingest-summary.json), models in $KILN_MODELS,"
+echo "      the job file's dataset at $KILN_DATA"

@@ -15,6 +15,10 @@ ctest --preset ci "$@"
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$(nproc)"
 ctest --preset asan "$@"
+# The engine (batches over replica threads) and result-cache tests under ThreadSanitizer.
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan --target infer_test
+build/tsan/tests/infer_test --gtest_brief=1 --gtest_filter='Engine.*:ResultCache.*:CacheKeyMaker.*'
 # libFuzzer harnesses (clang, ASan+UBSan): the corpus and crash regressions replayed, then 20 s
 # of fuzzing per harness. Longer runs: tests/fuzz/run.sh 3600.
 tests/fuzz/run.sh 20

@@ -232,6 +232,19 @@ std::string prometheus_text(const Json& m, const std::string& model) {
     return out;
 }
 
+// A committed unit counts on resume only when its file reads back whole (HDF5's Fletcher32
+// checks every chunk); a missing or damaged one is recomputed, nothing else is.
+bool predictions_intact(const std::string& path) {
+    if (!fs::is_file(path)) return false;
+    try {
+        (void)store::read_predictions(path);
+        return true;
+    } catch (const Error& e) {
+        log::warn(std::string("recomputing a damaged predictions file: ") + e.what());
+        return false;
+    }
+}
+
 }  // namespace
 
 int run_infer(const Args& args) {
@@ -340,7 +353,9 @@ int run_infer(const Args& args) {
                 "infer", plan.digest().hex());
             for (std::uint64_t i = 0; i < units.size(); ++i) {
                 const bool journaled = journal->committed().count(i) == 1;
-                if (journaled && fs::is_file(out_dir + "/" + output_name(units[i]))) continue;
+                if (journaled && predictions_intact(out_dir + "/" + output_name(units[i]))) {
+                    continue;
+                }
                 if (journaled) journal->forget(i);
                 todo.push_back(i);
                 todo_rows += units[i].row_end - units[i].row_begin;

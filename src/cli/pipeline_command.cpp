@@ -9,6 +9,7 @@
 // others on rank 0 while the rest wait. The first step that fails ends the job with its exit
 // code; when all succeed rank 0 writes the [job] marker file (JSON), the proof of completion
 // a batch script checks (sbatch's own exit code is not, see CLUSTER.md).
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>

@@ -48,7 +48,7 @@ public:
         throw std::logic_error("not here");
     }
     std::atomic<int> batches{0};
-    int loads = 0;
+    std::atomic<int> loads{0};  // replicas load on their own threads
     std::int64_t memory_rows = 1 << 30;
 };
 
@@ -71,9 +71,9 @@ TEST(Engine, DeduplicatesCachesBatchesAndKeepsOrder) {
     o.replicas = 2;
     o.batch_max = 2;
     Engine e(loader(b), "sha", "f", 2, 1, o);
-    EXPECT_EQ(b.loads, 0);  // replicas load at the first batch
+    EXPECT_EQ(b.loads.load(), 0);  // replicas load at the first batch
     const auto y = e.predict(rows({{1, 2}, {3, 4}, {1, 2}, {5, 6}, {7, 8}, {3, 4}}));
-    EXPECT_EQ(b.loads, 2);
+    EXPECT_EQ(b.loads.load(), 2);
     EXPECT_EQ(y.values, (std::vector<float>{3, 7, 3, 11, 15, 7}));
     EXPECT_EQ(e.metrics().unique_rows, 4U);
     EXPECT_EQ(e.metrics().exec_count, 2U);  // 4 unique misses in batches of 2
@@ -83,6 +83,31 @@ TEST(Engine, DeduplicatesCachesBatchesAndKeepsOrder) {
     EXPECT_EQ(e.metrics().cache_hits, 1U);
     EXPECT_EQ(e.metrics().exec_count, 3U);
     EXPECT_EQ(e.metrics().inference_count, 8U);
+}
+
+// Many small batches over 4 replica threads, repeated rows, a third round equal to the first
+// (answered by the cache): every output lands at its input's place (run under
+// ThreadSanitizer by scripts/test.sh).
+TEST(Engine, ManyBatchesOverReplicaThreadsKeepOrder) {
+    SumBackend b;
+    EngineOptions o;
+    o.replicas = 4;
+    o.batch_max = 7;
+    Engine e(loader(b), "sha", "f", 2, 1, o);
+    for (int round = 0; round < 3; ++round) {
+        Matrix in{{}, 0, 2};
+        std::vector<float> want;
+        for (int i = 0; i < 3000; ++i) {
+            const auto a = static_cast<float>(100 + (i * 37 + round % 2) % 1000);  // never 99
+            const auto c = static_cast<float>(i % 13);
+            in.values.insert(in.values.end(), {a, c});
+            ++in.rows;
+            want.push_back(a + c);
+        }
+        EXPECT_EQ(e.predict(in).values, want) << "round " << round;
+    }
+    EXPECT_EQ(b.loads.load(), 4);
+    EXPECT_GT(e.metrics().cache_hits, 0U);
 }
 
 TEST(Engine, WithoutCacheEveryCallRuns) {

@@ -4,7 +4,9 @@
 # kiln's shards with h5py and featurized by pymatgen) within 1e-5, and are identical for
 # 1, 2 and 4 ranks and 1 and 2 replicas; a worker killed mid-run resumes to the same
 # predictions with no record written twice; a second run with --cache-persist executes the
-# model 0 times; a model that throws on some batches fails those units (exit 65) only.
+# model 0 times; a flipped byte in a predictions or cache file is found by kiln verify and
+# repaired by a rerun that recomputes that unit only; a model that throws on some batches
+# fails those units (exit 65) only.
 source "$(dirname "$0")/../e2e/lib.sh"
 require_pymatgen_files
 REF="$PY $KILN_SOURCE_DIR/tests/reference/infer_reference.py"
@@ -85,6 +87,33 @@ execs=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['metrics']['
 [ "$execs" = 0 ] || fail "warm-cache run executed the model $execs times"
 $REF compare "$D" "$SCRATCH/py.pt" "$SCRATCH/r1x1/" "$SCRATCH/warm/"
 pass "--cache-persist: second run, 0 model executions, the same predictions"
+
+# Corruption: one byte flipped inside the values of a predictions file and of the cache file.
+# kiln verify names both (65); the rerun recomputes only the damaged unit, ignores the
+# damaged cache, and the result equals Python's again. (Search answers from the index, which
+# holds the values as they were committed.)
+flip() {  # flip FILE DATASET: xor one byte inside the first chunk of DATASET
+    local off
+    off=$($PY -c 'import h5py, sys; d = h5py.File(sys.argv[1])[sys.argv[2]]; print(d.id.get_chunk_info(0).byte_offset + 5)' "$1" "$2")
+    $PY -c 'import sys; p, o = sys.argv[1], int(sys.argv[2]); b = bytearray(open(p, "rb").read()); b[o] ^= 0x40; open(p, "wb").write(b)' "$1" "$off"
+}
+"$KILN" verify "$D" > /dev/null || fail "kiln verify before the corruption"
+P=$(ls "$D/predictions/m@1"/shard-*.h5 | head -1)
+C=$(ls "$D/cache"/*.h5 | head -1)
+flip "$P" value
+flip "$C" value
+expect_exit 65 "$KILN" verify "$D"
+expect_output "$P: damaged"
+expect_output "$C: damaged"
+expect_exit 0 "$MPIEXEC" -n 2 "$KILN" infer "$D" "${common[@]}" --cache-persist --summary "$SCRATCH/repair.json"
+expect_output "recomputing a damaged predictions file"
+expect_output "result cache not used"
+ran=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['units_run'])" "$SCRATCH/repair.json")
+[ "$ran" = 1 ] || fail "the repair ran $ran units, not only the damaged one"
+rm -rf "$SCRATCH/repaired" && cp -r "$D/predictions/m@1" "$SCRATCH/repaired"
+$REF compare "$D" "$SCRATCH/py.pt" "$SCRATCH/r1x1/" "$SCRATCH/repaired/"
+"$KILN" verify "$D" > /dev/null || fail "kiln verify after the repair"
+pass "a flipped byte: verify names the predictions and cache files (65); the rerun recomputes 1 unit"
 
 # A model that throws on some batches: those units fail after a retry, the rest commit.
 $REF make-failing-model "$SCRATCH/picky.pt"
