@@ -461,7 +461,12 @@ int run_infer(const Args& args) {
                 {"seconds", seconds},
                 {"rows_per_s", seconds > 0 ? static_cast<double>(done_rows) / seconds : 0.0},
                 {"metrics", metrics.to_json()}};
-            if (!report.failed.empty()) {
+            if (!report.io_error.empty()) {
+                status = {ExitCode::kIoError,
+                          "I/O error: " + report.io_error +
+                              "; free space or mend the file system, then rerun the same command "
+                              "(committed units are kept)"};
+            } else if (!report.failed.empty()) {
                 status = {ExitCode::kDataError, std::to_string(report.failed.size()) + " of " +
                                                     std::to_string(todo.size()) +
                                                     " units failed (first: unit " +
@@ -474,9 +479,11 @@ int run_infer(const Args& args) {
                                                        std::to_string(report.done) +
                                                        " units; rerun the same command to resume"};
             }
-            // The predictions become searchable as predicted.NAME once every unit is in.
-            const bool complete = report.failed.empty() && !report.stopped;
-            if (complete && report.done > 0) {
+            // The predictions become searchable as predicted.NAME once every unit is in. Also
+            // on a rerun with nothing to do: an earlier run may have died before this step.
+            const bool complete =
+                report.failed.empty() && !report.stopped && report.io_error.empty();
+            if (complete) {
                 try {
                     const index::Dictionary d = index::Dictionary::open(
                         layout.dictionary(), store::read_catalog(layout.catalog()));

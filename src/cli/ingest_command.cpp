@@ -282,7 +282,8 @@ int run_ingest(const Args& args) {
             for (const auto& [unit, message] : report.failed) {
                 failed.push_back({{"unit", unit}, {"error", message}});
             }
-            const bool complete = report.failed.empty() && !report.stopped;
+            const bool complete =
+                report.failed.empty() && !report.stopped && report.io_error.empty();
             if (complete && !manager.resumed_complete) {
                 const auto dc = ingest::datacite_block(s.metadata);
                 store::write_catalog(
@@ -320,7 +321,12 @@ int run_ingest(const Args& args) {
                 {"files_per_s", seconds > 0 ? static_cast<double>(done_files) / seconds : 0.0},
                 {"mb_per_s", seconds > 0 ? static_cast<double>(done_bytes) / seconds / 1e6 : 0.0},
                 {"complete", complete}};
-            if (!report.failed.empty()) {
+            if (!report.io_error.empty()) {
+                status = {ExitCode::kIoError,
+                          "I/O error: " + report.io_error +
+                              "; free space or mend the file system, then rerun the same command "
+                              "(committed units are kept)"};
+            } else if (!report.failed.empty()) {
                 status = {ExitCode::kDataError, std::to_string(report.failed.size()) + " of " +
                                                     std::to_string(manager.todo.size()) +
                                                     " units failed (first: unit " +

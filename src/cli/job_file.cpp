@@ -49,6 +49,10 @@ std::string expand_variables(const std::string& text, const std::string& where) 
 JobFile read_job_file(const std::string& path) {
     std::ifstream in(path);
     if (!in) throw ConfigError("--config '" + path + "': cannot open the file");
+    return parse_job_file(in, path);
+}
+
+JobFile parse_job_file(std::istream& in, const std::string& path) {
     JobFile file;
     file.path = path;
     std::string section;

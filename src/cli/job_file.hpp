@@ -3,6 +3,7 @@
 // expanded from the environment (SLURM_JOB_ID, SCRATCH, ... in a batch script's job file).
 #pragma once
 
+#include <istream>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ struct JobFile {
 /// Reads `path`. Throws ConfigError naming the file and line for a malformed line, a section
 /// given twice, or a variable that is not set and has no default.
 JobFile read_job_file(const std::string& path);
+/// The same from a stream; `path` names it in messages.
+JobFile parse_job_file(std::istream& in, const std::string& path);
 
 /// Expands ${NAME} and ${NAME:-default} from the environment; `where` prefixes errors.
 std::string expand_variables(const std::string& text, const std::string& where);

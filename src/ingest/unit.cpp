@@ -504,8 +504,13 @@ nlohmann::json ingest_unit(const UnitSpec& unit, const store::Layout& layout,
             }
         }
     }
-    if (first_error) std::rethrow_exception(first_error);
-    return writer.commit();
+    // An I/O error names the shard being written (a full disk says where it is full).
+    try {
+        if (first_error) std::rethrow_exception(first_error);
+        return writer.commit();
+    } catch (const IoError& e) {
+        throw IoError(layout.shard(unit.shard_id) + ": " + e.what());
+    }
 }
 
 }  // namespace kiln::ingest

@@ -1,5 +1,6 @@
 #include "kiln/model/registry.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -158,6 +159,10 @@ ModelId Registry::publish(const stdfs::path& model_file, const nlohmann::json& d
     fs::make_dirs(staging.string());
     try {
         stdfs::copy_file(model_file, staging / "model.pt", stdfs::copy_options::overwrite_existing);
+        // copy_file keeps the source's mode; a published file gets a new file's (the umask).
+        const mode_t mask = ::umask(0);
+        ::umask(mask);
+        stdfs::permissions(staging / "model.pt", static_cast<stdfs::perms>(0666U & ~mask));
         fs::fsync_path((staging / "model.pt").string());
         fs::write_file_atomic((staging / "servable.json").string(), document.dump(2) + "\n");
         fs::fsync_path(staging.string());

@@ -1,5 +1,6 @@
 #include "store/h5.hpp"
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -21,12 +22,27 @@ herr_t collect_error(unsigned n, const H5E_error2_t* err, void* out) {
     return 0;
 }
 
+// HDF5's POSIX driver buries the system error ("No space left on device") in a long
+// description; when there is one, it leads the message and the stack is cut to its frames.
 std::string error_stack() {
     std::string text;
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &text);
     H5Eclear2(H5E_DEFAULT);
-    return text.empty() ? std::string("no HDF5 error stack") : text;
+    if (text.empty()) return "no HDF5 error stack";
+    const std::string tag = "error message = '";
+    const auto at = text.find(tag);
+    if (at == std::string::npos) return text;
+    const auto end = text.find('\'', at + tag.size());
+    return text.substr(at + tag.size(), end - at - tag.size()) +
+           " (HDF5: " + text.substr(0, text.find(':')) + ")";
 }
+
+// HDF5 closes what is still open when the process exits; after a failed close (a full disk)
+// that clean-up crashes. kiln closes every file it commits itself, so it is turned off.
+const bool g_no_hdf5_atexit = [] {
+    H5dont_atexit();
+    return true;
+}();
 
 // Columns are written once at their final length: one chunk when small, so a shard of a few
 // records stays a few kilobytes.
@@ -535,19 +551,31 @@ std::string read_bytes(hid_t dataset, std::uint64_t offset, std::uint64_t size) 
     return out;
 }
 
+namespace {
+
+void write_and_close(const std::string& tmp, std::string_view kind, bool durable,
+                     const std::function<void(hid_t root)>& fill) {
+    const std::lock_guard lock(library_mutex());
+    silence_errors();
+    Handle file = create_file(tmp);
+    set_attr(file.id(), "kiln_schema_version", kSchemaVersion);
+    set_attr(file.id(), "kind", kind);
+    fill(file.id());
+    if (durable) check(H5Fflush(file.id(), H5F_SCOPE_GLOBAL), "H5Fflush");
+    fault_point(std::string(kind) + ".before_close");
+    file.close(std::string(kind) + " '" + tmp + "'");
+}
+
+}  // namespace
+
 void write_kiln_file(const std::string& path, std::string_view kind, bool durable,
                      const std::function<void(hid_t root)>& fill) {
     const std::string tmp = path + ".tmp";
-    {
-        const std::lock_guard lock(library_mutex());
-        silence_errors();
-        Handle file = create_file(tmp);
-        set_attr(file.id(), "kiln_schema_version", kSchemaVersion);
-        set_attr(file.id(), "kind", kind);
-        fill(file.id());
-        if (durable) check(H5Fflush(file.id(), H5F_SCOPE_GLOBAL), "H5Fflush");
-        fault_point(std::string(kind) + ".before_close");
-        file.close(std::string(kind) + " '" + tmp + "'");
+    try {
+        write_and_close(tmp, kind, durable, fill);
+    } catch (...) {
+        ::unlink(tmp.c_str());  // a half-written file only takes space (a full disk)
+        throw;
     }
     fault_point(std::string(kind) + ".before_rename");
     if (durable) {

@@ -72,12 +72,19 @@ struct ManagerLoop {
     const RunOptions& options;
     Scheduler& scheduler;
     std::exception_ptr commit_error;
+    std::string io_error;  // the first unit that failed with an I/O error
     Clock::time_point last_tick = Clock::now();
 
     // Applies one result; a failing commit (journal write) stops the job.
     void apply(int worker, const Result& r) {
         bool ok = r.status.ok();
         std::string message = r.status.message;
+        // A full disk or a failing file system fails every unit alike: hand out no more.
+        if (r.status.code == ExitCode::kIoError && io_error.empty()) {
+            io_error = message;
+            log::error("I/O error: no new units are handed out; the units in flight finish");
+            scheduler.stop();
+        }
         if (ok && !commit_error) {
             try {
                 commit(r.unit, r.text);
@@ -158,7 +165,7 @@ RunReport run_units(const mpi::Comm& comm, const std::vector<std::uint64_t>& uni
         for (int w = 1; w < size; ++w) workers.push_back(w);
     }
     Scheduler scheduler(units, workers, options.max_attempts);
-    ManagerLoop loop{payload, commit, tick, stop, options, scheduler, nullptr};
+    ManagerLoop loop{payload, commit, tick, stop, options, scheduler, nullptr, {}};
 
     if (size == 1) {
         scheduler.add_credit(0, 1);
@@ -199,7 +206,9 @@ RunReport run_units(const mpi::Comm& comm, const std::vector<std::uint64_t>& uni
     report.done = scheduler.done_count();
     report.retries = scheduler.retries();
     report.failed = scheduler.failed();
-    report.stopped = scheduler.stopped() && scheduler.pending_count() > 0;
+    report.io_error = loop.io_error;
+    report.stopped =
+        report.io_error.empty() && scheduler.stopped() && scheduler.pending_count() > 0;
     return report;
 }
 

@@ -11,7 +11,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/kiln-fuzz-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 artifacts=build/fuzz/artifacts   # crashing inputs are kept here: copy them to tests/fuzz/regressions/NAME/
 mkdir -p "$artifacts"
-for name in formula cif poscar xyz json vasprun csv image incar oszicar kpoints yaml query servable; do
+for name in formula cif poscar xyz json vasprun csv image incar oszicar kpoints yaml query servable jobfile; do
   bin=build/fuzz/fuzz/fuzz_$name
   inputs=(tests/fuzz/corpus/$name/*)
   [ -d tests/fuzz/regressions/$name ] && inputs+=(tests/fuzz/regressions/$name/*)

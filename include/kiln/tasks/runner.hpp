@@ -41,6 +41,7 @@ struct RunReport {
     std::uint64_t retries = 0;
     std::map<std::uint64_t, std::string> failed;  // unit -> last error message
     bool stopped = false;                         // stop_fn ended the run early
+    std::string io_error;  // a unit failed with an I/O error (exit 74): no more were started
     int workers = 0;
 };
 
