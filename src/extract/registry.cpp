@@ -87,7 +87,10 @@ std::vector<nlohmann::json> extract_file(const std::string& name, const std::str
     std::vector<nlohmann::json> records;
     try {
         const std::string content = decompress(name, bytes, limits.max_decompressed_bytes);
-        records = extractor->extract(FileInput{name, content});
+        std::string_view text = content;
+        // A UTF-8 byte order mark (Windows editors write one) belongs to no materials format.
+        if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+        records = extractor->extract(FileInput{name, text});
     } catch (const std::exception& e) {
         return {{{"kiln",
                   {{"format", format}, {"error", escape_invalid_utf8(format + ": " + e.what())}}}}};

@@ -1,6 +1,8 @@
 #include "kiln/tasks/runner.hpp"
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <optional>
@@ -64,6 +66,12 @@ Result run_one(const WorkFn& work, std::uint64_t unit, int attempt, const std::s
 
 using Clock = std::chrono::steady_clock;
 
+// ENOSPC and EDQUOT, as the system words them in the messages of IoError.
+bool out_of_space(const std::string& message) {
+    return message.find(std::strerror(ENOSPC)) != std::string::npos ||
+           message.find(std::strerror(EDQUOT)) != std::string::npos;
+}
+
 struct ManagerLoop {
     const PayloadFn& payload;
     const CommitFn& commit;
@@ -72,17 +80,19 @@ struct ManagerLoop {
     const RunOptions& options;
     Scheduler& scheduler;
     std::exception_ptr commit_error;
-    std::string io_error;  // the first unit that failed with an I/O error
+    std::map<std::uint64_t, ExitCode> last_failure;  // unit -> code of its last failure
+    std::string space_error;                         // the first out-of-space failure
     Clock::time_point last_tick = Clock::now();
 
     // Applies one result; a failing commit (journal write) stops the job.
     void apply(int worker, const Result& r) {
         bool ok = r.status.ok();
         std::string message = r.status.message;
-        // A full disk or a failing file system fails every unit alike: hand out no more.
-        if (r.status.code == ExitCode::kIoError && io_error.empty()) {
-            io_error = message;
-            log::error("I/O error: no new units are handed out; the units in flight finish");
+        if (!ok) last_failure[r.unit] = r.status.code;
+        // A full disk fails every unit alike: hand out no more, let the ones in flight end.
+        if (r.status.code == ExitCode::kIoError && space_error.empty() && out_of_space(message)) {
+            space_error = message;
+            log::error("out of space: no new units are handed out; the units in flight finish");
             scheduler.stop();
         }
         if (ok && !commit_error) {
@@ -165,7 +175,7 @@ RunReport run_units(const mpi::Comm& comm, const std::vector<std::uint64_t>& uni
         for (int w = 1; w < size; ++w) workers.push_back(w);
     }
     Scheduler scheduler(units, workers, options.max_attempts);
-    ManagerLoop loop{payload, commit, tick, stop, options, scheduler, nullptr, {}};
+    ManagerLoop loop{payload, commit, tick, stop, options, scheduler, nullptr, {}, {}};
 
     if (size == 1) {
         scheduler.add_credit(0, 1);
@@ -206,7 +216,13 @@ RunReport run_units(const mpi::Comm& comm, const std::vector<std::uint64_t>& uni
     report.done = scheduler.done_count();
     report.retries = scheduler.retries();
     report.failed = scheduler.failed();
-    report.io_error = loop.io_error;
+    for (const auto& [unit, message] : report.failed) {
+        if (loop.last_failure[unit] == ExitCode::kIoError) {
+            report.io_error = message;
+            break;
+        }
+    }
+    if (report.io_error.empty()) report.io_error = loop.space_error;
     report.stopped =
         report.io_error.empty() && scheduler.stopped() && scheduler.pending_count() > 0;
     return report;

@@ -41,7 +41,9 @@ struct RunReport {
     std::uint64_t retries = 0;
     std::map<std::uint64_t, std::string> failed;  // unit -> last error message
     bool stopped = false;                         // stop_fn ended the run early
-    std::string io_error;  // a unit failed with an I/O error (exit 74): no more were started
+    // An I/O error ends the job with exit 74: a unit failed for good with one, or the disk
+    // was full (then no more units were handed out). The message.
+    std::string io_error;
     int workers = 0;
 };
 
