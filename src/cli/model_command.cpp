@@ -39,7 +39,9 @@ int publish(const Args& args) {
         "doi", po::value<std::vector<std::string>>(),
         "DOI of a paper describing the model (repeat)")(
         "domain", po::value<std::vector<std::string>>(), "science domain, e.g. materials (repeat)")(
-        "visible-to", po::value<std::vector<std::string>>(), "who may see it (default: public)");
+        "visible-to", po::value<std::vector<std::string>>(),
+        "who may see it: public (default), user:LOGIN (you) or group:NAME; enforced with file "
+        "permissions in the registry");
     add_models_option(o);
     po::positional_options_description pos;
     pos.add("file", 1);

@@ -1,5 +1,7 @@
 #include "kiln/model/registry.hpp"
 
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,15 +32,51 @@ int version_of(std::string_view text) {
     return ec == std::errc() && p == text.data() + text.size() && v >= 1 ? v : 0;
 }
 
-std::vector<int> versions_in(const stdfs::path& dir) {
+// Version directories of a model; `visible` keeps only those this user may read. A model
+// whose dlhub.visible_to is not "public" is published into a directory only its publisher (or
+// its group) may enter, so the file system enforces who sees it.
+std::vector<int> versions_in(const stdfs::path& dir, bool visible = true) {
     std::vector<int> out;
     std::error_code ec;
     for (const auto& e : stdfs::directory_iterator(dir, ec)) {
         const int v = version_of(e.path().filename().string());
-        if (v > 0 && stdfs::exists(e.path() / "servable.json")) out.push_back(v);
+        if (v <= 0) continue;
+        if (visible && ::access(e.path().c_str(), R_OK | X_OK) != 0) continue;
+        if (!visible || stdfs::exists(e.path() / "servable.json", ec)) out.push_back(v);
     }
     std::sort(out.begin(), out.end());
     return out;
+}
+
+// dlhub.visible_to as file modes: "public" -> the umask's; "user:LOGIN" (the publisher) ->
+// 0700 / 0600; "group:GROUP" (one the publisher belongs to) -> 0750 / 0640, group GROUP.
+void restrict_to(const stdfs::path& staging, const std::vector<std::string>& visible_to) {
+    if (std::find(visible_to.begin(), visible_to.end(), "public") != visible_to.end()) return;
+    const passwd* me = ::getpwuid(::geteuid());
+    const std::string login = me != nullptr ? me->pw_name : "";
+    gid_t gid = static_cast<gid_t>(-1);
+    for (const std::string& v : visible_to) {
+        if (v == "user:" + login) continue;
+        if (v.starts_with("group:") && visible_to.size() == 1) {
+            const struct group* g = ::getgrnam(v.substr(6).c_str());
+            if (g == nullptr) throw UsageError("--visible-to " + v + ": no such group");
+            gid = g->gr_gid;
+            continue;
+        }
+        throw UsageError("--visible-to " + v + ": kiln enforces 'public', 'user:" + login +
+                         "' (you) or one 'group:NAME' with file permissions; other readers "
+                         "cannot be enforced");
+    }
+    const bool shared = gid != static_cast<gid_t>(-1);
+    if (shared && ::chown(staging.c_str(), static_cast<uid_t>(-1), gid) != 0)
+        throw UsageError(errno_message("--visible-to group: cannot give " + staging.string() +
+                                       " to the group (are you a member?)"));
+    stdfs::permissions(staging, static_cast<stdfs::perms>(shared ? 0750 : 0700));
+    for (const auto& e : stdfs::directory_iterator(staging)) {
+        if (shared && ::chown(e.path().c_str(), static_cast<uid_t>(-1), gid) != 0)
+            throw IoError(errno_message("cannot give " + e.path().string() + " to the group"));
+        stdfs::permissions(e.path(), static_cast<stdfs::perms>(shared ? 0640 : 0600));
+    }
 }
 
 std::string pid_suffix() { return std::to_string(::getpid()); }
@@ -88,6 +126,16 @@ std::vector<ModelId> Registry::list() const {
 
 ModelId Registry::resolve(const ModelId& id) const {
     const auto versions = versions_in(root_ / id.name);
+    const auto hidden = [&](int v) {  // present, but this user may not read it
+        const auto all = versions_in(root_ / id.name, false);
+        return v == 0 ? !all.empty() : std::find(all.begin(), all.end(), v) != all.end();
+    };
+    if ((versions.empty() || (id.version != 0 && std::find(versions.begin(), versions.end(),
+                                                           id.version) == versions.end())) &&
+        hidden(id.version)) {
+        throw NoInputError("model '" + id.to_string() +
+                           "' is not visible to you (its dlhub.visible_to names other users)");
+    }
     if (versions.empty()) {
         std::string have;
         std::string last;
@@ -114,7 +162,7 @@ stdfs::path Registry::dir(const ModelId& id) const {
 }
 
 int Registry::next_version(const std::string& name) const {
-    const auto versions = versions_in(root_ / name);
+    const auto versions = versions_in(root_ / name, false);  // other users' versions too
     return versions.empty() ? 1 : versions.back() + 1;
 }
 
@@ -165,6 +213,7 @@ ModelId Registry::publish(const stdfs::path& model_file, const nlohmann::json& d
         stdfs::permissions(staging / "model.pt", static_cast<stdfs::perms>(0666U & ~mask));
         fs::fsync_path((staging / "model.pt").string());
         fs::write_file_atomic((staging / "servable.json").string(), document.dump(2) + "\n");
+        restrict_to(staging, document["dlhub"].value("visible_to", std::vector<std::string>{}));
         fs::fsync_path(staging.string());
         if (::rename(staging.c_str(), target.c_str()) != 0)
             throw IoError(
