@@ -37,7 +37,8 @@ run_killed() {
     local launcher=$! pid="" p
     sleep "$delay"
     for p in $(pgrep -P "$launcher"); do
-        if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$victim"; then
+        # environ is NUL-separated: grep -z reads it whole (no pipe that pipefail could trip)
+        if grep -qxz "OMPI_COMM_WORLD_RANK=$victim" "/proc/$p/environ" 2>/dev/null; then
             pid=$p
         fi
     done

@@ -25,7 +25,8 @@ grep -q "^kiln [0-9.]* Fe2O3$" "$SCRATCH/out" || { cat "$SCRATCH/out"; fail "fir
 pass "find_package(kiln): a downstream project builds against the installed kiln and runs"
 
 if [ -f "$P/lib/kiln/libkiln_torch.so" ]; then
-    "$P/bin/kiln" --version | grep -qi "libtorch" || fail "installed kiln --version"
+    v=$("$P/bin/kiln" --version) || fail "installed kiln --version"
+    grep -qi "libtorch" <<< "$v" || fail "installed kiln --version does not name LibTorch: $v"
     "$P/bin/kiln" featurize --featurizer elemnet86 Fe2O3 >/dev/null || fail "installed kiln featurize"
 fi
 "$P/bin/kiln" --config "$P/share/kiln/jobs/pipeline.ini" --print-config >/dev/null ||

@@ -76,7 +76,8 @@ pass "srun --mpi=pmix -n 2 kiln search = one process"
 # A missing model: the job fails in seconds, before any rank starts, naming file and line.
 job3=$(KILN_MODEL=no-such-model KILN_DATA=$SCRATCH/never submit bad)
 [ "$(job_state "$job3")" = FAILED ] || fail "job $job3 with a missing model is $(job_state "$job3")"
-scontrol show job -o "$job3" | grep -q 'ExitCode=66:0' || fail "job $job3: $(scontrol show job -o "$job3" | grep -o 'ExitCode=[^ ]*')"
+info=$(scontrol show job -o "$job3")
+[[ $info == *ExitCode=66:0* ]] || fail "job $job3: $(grep -o 'ExitCode=[^ ]*' <<< "$info")"
 grep -q "jobs/pipeline.ini:[0-9]*: \[infer\] model" "$SCRATCH/bad.err" || { cat "$SCRATCH/bad.err" >&2; fail "the error does not name the job file's line"; }
 [ ! -e "$SCRATCH/never" ] || fail "a job that failed its check created the dataset"
 pass "missing model: job FAILED with exit 66 before any rank started ($(grep -o 'jobs/pipeline.ini:[0-9]*' "$SCRATCH/bad.err" | head -1))"

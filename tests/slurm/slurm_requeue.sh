@@ -48,7 +48,7 @@ state=$(job_state "$job")
 [ "$state" = COMPLETED ] || { cat "$SCRATCH/job.out" "$SCRATCH/job.err" >&2; fail "job $job is $state"; }
 for text in "SIGUSR1: asking kiln to commit and stop" "stopped by signal" "requeueing" \
             "run 2 on" "resuming"; do
-    cat "$SCRATCH/job.out" "$SCRATCH/job.err" | grep -q "$text" ||
+    grep -q -- "$text" "$SCRATCH/job.out" "$SCRATCH/job.err" ||
         { cat "$SCRATCH/job.out" "$SCRATCH/job.err" >&2; fail "the job log lacks '$text'"; }
 done
 $PY - "$KILN_DATA/job-complete.json" "$job" <<'PY' || fail "completion marker"
