@@ -13,8 +13,10 @@
 #include "cli/job_file.hpp"
 #include "kiln/core/error.hpp"
 #include "kiln/core/log.hpp"
+#include "kiln/core/signals.hpp"
 #include "kiln/core/text.hpp"
 #include "kiln/mpi/comm.hpp"
+#include "kiln/tasks/runner.hpp"
 
 namespace kiln::cli {
 namespace {
@@ -29,45 +31,50 @@ void check_key(const po::options_description& options, const std::string& key,
     }
 }
 
-// --set KEY=VALUE overrides: between the command line and the job file. A key given on the
-// command line is not also taken from --set (Boost would join the two for a list option).
-void store_overrides(const std::vector<std::string>& sets, const std::string& command,
-                     const po::options_description& options, CommandLine& cl, Sources& source) {
+// One key of a lower-precedence source: where an error points, and the origin
+// --print-config shows.
+struct Entry {
+    std::string key, value, where, origin;
+};
+
+// Stores one source's entries below what earlier sources gave: every key is checked against
+// `options`, and a key already given is skipped (Boost would join a list option's values).
+void store_below(const std::vector<Entry>& entries, const std::string& command,
+                 const po::options_description& options, CommandLine& cl) {
+    const Sources given = cl.source;
     std::ostringstream text;
-    for (const std::string& s : sets) {
-        const auto eq = s.find('=');
-        if (eq == std::string::npos) throw UsageError("--set '" + s + "': expected KEY=VALUE");
-        const std::string key(trim(s.substr(0, eq)));
-        check_key(options, key, "--set '" + s + "'", command);
-        if (source.count(key) != 0U && source[key] != "--set") continue;  // the command line's
-        text << key << " = " << trim(s.substr(eq + 1)) << "\n";
-        source.emplace(key, "--set");
+    for (const Entry& e : entries) {
+        check_key(options, e.key, e.where, command);
+        if (given.count(e.key) != 0U) continue;
+        text << e.key << " = " << e.value << "\n";
+        cl.source.emplace(e.key, e.origin);
     }
     std::istringstream in(text.str());
     po::store(po::parse_config_file(in, options, false), cl.vm);
 }
 
-// The top-level keys of the job file and those of its [command] section, each checked
-// against `options` so an unknown or misspelled key names the file and line.
-void store_job_file(const std::string& path, const std::string& command,
-                    const po::options_description& options, CommandLine& cl, Sources& source) {
+// --set KEY=VALUE overrides: between the command line and the job file.
+std::vector<Entry> override_entries(const std::vector<std::string>& sets) {
+    std::vector<Entry> out;
+    for (const std::string& s : sets) {
+        const auto eq = s.find('=');
+        if (eq == std::string::npos) throw UsageError("--set '" + s + "': expected KEY=VALUE");
+        out.push_back({std::string(trim(s.substr(0, eq))), std::string(trim(s.substr(eq + 1))),
+                       "--set '" + s + "'", "--set"});
+    }
+    return out;
+}
+
+// The top-level keys of the job file and those of its [command] section.
+std::vector<Entry> job_file_entries(const std::string& path, const std::string& command) {
     const JobFile file = read_job_file(path);
-    const Sources given = source;  // a key given there replaces the file's (lists included)
-    std::ostringstream text;
+    std::vector<Entry> out;
     for (const std::string& section : {std::string(), command}) {
         for (const JobEntry& e : file.section(section)) {
-            check_key(options, e.key, file.where(e), command);
-            if (given.count(e.key) != 0U) continue;
-            text << e.key << " = " << e.value << "\n";
-            source.emplace(e.key, file.where(e));
+            out.push_back({e.key, e.value, file.where(e), file.where(e)});
         }
     }
-    std::istringstream in(text.str());
-    try {
-        po::store(po::parse_config_file(in, options, false), cl.vm);
-    } catch (const po::error& e) {
-        throw ConfigError("--config '" + path + "': " + e.what());
-    }
+    return out;
 }
 
 std::string value_text(const boost::any& v) {
@@ -139,22 +146,26 @@ CommandLine parse_command_line(const std::string& command, const std::vector<std
         "print-config", "print the effective options and where each came from, then stop");
     all.add(options).add(meta);
     CommandLine cl;
-    Sources& source = cl.source;
     try {
         const po::parsed_options parsed =
             po::command_line_parser(args).options(all).positional(positional).run();
         po::store(parsed, cl.vm);
-        for (const po::option& o : parsed.options) source.emplace(o.string_key, "command line");
+        for (const po::option& o : parsed.options) cl.source.emplace(o.string_key, "command line");
         if (cl.vm.count("help") != 0U) {
             cl.help = true;
             return cl;
         }
         if (cl.vm.count("set") != 0U) {
-            store_overrides(cl.vm["set"].as<std::vector<std::string>>(), command, options, cl,
-                            source);
+            store_below(override_entries(cl.vm["set"].as<std::vector<std::string>>()), command,
+                        options, cl);
         }
         if (cl.vm.count("config") != 0U) {
-            store_job_file(cl.vm["config"].as<std::string>(), command, options, cl, source);
+            const std::string path = cl.vm["config"].as<std::string>();
+            try {
+                store_below(job_file_entries(path, command), command, options, cl);
+            } catch (const po::error& e) {
+                throw ConfigError("--config '" + path + "': " + e.what());
+            }
         }
         po::notify(cl.vm);
     } catch (const po::error& e) {
@@ -163,7 +174,7 @@ CommandLine parse_command_line(const std::string& command, const std::vector<std
     }
     for (const auto& [a, b] : conflicts) reject_together(cl, a, b);
     if (cl.vm.count("print-config") != 0U) {
-        print_effective_config(command, options, cl.vm, source);
+        print_effective_config(command, options, cl.vm, cl.source);
         cl.print_config = true;
     }
     return cl;
@@ -203,6 +214,28 @@ bool agree_to_continue(const mpi::Comm& comm, const Status& status, int& exit_co
     comm.broadcast(text, 0);
     exit_code = std::atoi(text.c_str());
     return exit_code == 0;
+}
+
+Status run_outcome(const tasks::RunReport& report, std::size_t units) {
+    if (!report.io_error.empty()) {
+        return {ExitCode::kIoError, "I/O error: " + report.io_error +
+                                        "; free space or mend the file system, then rerun the "
+                                        "same command (committed units are kept)"};
+    }
+    if (!report.failed.empty()) {
+        const auto& [unit, message] = *report.failed.begin();
+        return {ExitCode::kDataError, std::to_string(report.failed.size()) + " of " +
+                                          std::to_string(units) + " units failed (first: unit " +
+                                          std::to_string(unit) + ": " + message +
+                                          "); rerun the same command to retry them"};
+    }
+    if (report.stopped) {
+        return {ExitCode::kStoppedEarly,
+                "stopped by signal " + std::to_string(stop_signal()) + " after " +
+                    std::to_string(report.done) +
+                    " units; committed work is kept, rerun the same command to resume"};
+    }
+    return {};
 }
 
 void remove_leftovers(const std::string& dir) {

@@ -14,6 +14,9 @@ struct Status;
 namespace mpi {
 class Comm;
 }
+namespace tasks {
+struct RunReport;
+}
 }  // namespace kiln
 
 namespace kiln::cli {
@@ -57,6 +60,9 @@ T get_or(const po::variables_map& vm, const char* key, T fallback) {
 /// A failure is logged before the broadcast (once one rank returns nonzero, mpirun may kill
 /// the others). Returns true to go on; otherwise `exit_code` holds the code to return.
 bool agree_to_continue(const mpi::Comm& comm, const Status& status, int& exit_code);
+/// How a run of `units` work units ended, for rank 0's exit code: an I/O error (74), failed
+/// units (65), a stop by a signal (75), else ok. Each message says how to resume.
+Status run_outcome(const tasks::RunReport& report, std::size_t units);
 /// Deletes `*.tmp` files in `dir`: leftovers of an interrupted run (logged).
 void remove_leftovers(const std::string& dir);
 /// $SLURM_JOB_ID, or SLURM_ARRAY_JOB_ID_SLURM_ARRAY_TASK_ID for an array task, or "".

@@ -461,29 +461,10 @@ int run_infer(const Args& args) {
                 {"seconds", seconds},
                 {"rows_per_s", seconds > 0 ? static_cast<double>(done_rows) / seconds : 0.0},
                 {"metrics", metrics.to_json()}};
-            if (!report.io_error.empty()) {
-                status = {ExitCode::kIoError,
-                          "I/O error: " + report.io_error +
-                              "; free space or mend the file system, then rerun the same command "
-                              "(committed units are kept)"};
-            } else if (!report.failed.empty()) {
-                status = {ExitCode::kDataError, std::to_string(report.failed.size()) + " of " +
-                                                    std::to_string(todo.size()) +
-                                                    " units failed (first: unit " +
-                                                    std::to_string(report.failed.begin()->first) +
-                                                    ": " + report.failed.begin()->second +
-                                                    "); rerun the same command to retry them"};
-            } else if (report.stopped) {
-                status = {ExitCode::kStoppedEarly, "stopped by signal " +
-                                                       std::to_string(stop_signal()) + " after " +
-                                                       std::to_string(report.done) +
-                                                       " units; rerun the same command to resume"};
-            }
+            status = run_outcome(report, todo.size());
             // The predictions become searchable as predicted.NAME once every unit is in. Also
             // on a rerun with nothing to do: an earlier run may have died before this step.
-            const bool complete =
-                report.failed.empty() && !report.stopped && report.io_error.empty();
-            if (complete) {
+            if (report.complete()) {
                 try {
                     const index::Dictionary d = index::Dictionary::open(
                         layout.dictionary(), store::read_catalog(layout.catalog()));

@@ -282,8 +282,7 @@ int run_ingest(const Args& args) {
             for (const auto& [unit, message] : report.failed) {
                 failed.push_back({{"unit", unit}, {"error", message}});
             }
-            const bool complete =
-                report.failed.empty() && !report.stopped && report.io_error.empty();
+            const bool complete = report.complete();
             if (complete && !manager.resumed_complete) {
                 const auto dc = ingest::datacite_block(s.metadata);
                 store::write_catalog(
@@ -321,24 +320,7 @@ int run_ingest(const Args& args) {
                 {"files_per_s", seconds > 0 ? static_cast<double>(done_files) / seconds : 0.0},
                 {"mb_per_s", seconds > 0 ? static_cast<double>(done_bytes) / seconds / 1e6 : 0.0},
                 {"complete", complete}};
-            if (!report.io_error.empty()) {
-                status = {ExitCode::kIoError,
-                          "I/O error: " + report.io_error +
-                              "; free space or mend the file system, then rerun the same command "
-                              "(committed units are kept)"};
-            } else if (!report.failed.empty()) {
-                status = {ExitCode::kDataError, std::to_string(report.failed.size()) + " of " +
-                                                    std::to_string(manager.todo.size()) +
-                                                    " units failed (first: unit " +
-                                                    std::to_string(report.failed.begin()->first) +
-                                                    ": " + report.failed.begin()->second +
-                                                    "); rerun the same command to retry them"};
-            } else if (report.stopped) {
-                status = {ExitCode::kStoppedEarly,
-                          "stopped by signal " + std::to_string(stop_signal()) + " after " +
-                              std::to_string(report.done) +
-                              " units; committed work is kept, rerun the same command to resume"};
-            }
+            status = run_outcome(report, manager.todo.size());
             summary["exit_code"] = static_cast<int>(status.code);
             if (!manager.resumed_complete) {
                 fs::write_file_atomic(layout.root() + "/ingest-summary.json",

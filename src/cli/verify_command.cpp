@@ -81,34 +81,34 @@ ShardCheck check_shard(const store::Layout& layout, const store::ShardEntry& e) 
 
 // Predictions and persisted result caches: every file reads back whole (their numbers carry
 // HDF5's Fletcher32, so a changed byte fails the read). Returns how many files were checked.
-std::size_t check_model_outputs(const std::string& root, std::vector<std::string>& problems) {
-    std::vector<std::string> files;
+std::size_t check_model_outputs(const store::Layout& layout, std::vector<std::string>& problems) {
     namespace sfs = std::filesystem;
-    std::error_code ec;
-    for (const std::string& dir : {root + "/predictions", root + "/cache"}) {
+    const auto h5_files = [](const std::string& dir) {
+        std::vector<std::string> files;
+        std::error_code ec;
         for (sfs::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
              it.increment(ec)) {
             if (it->is_regular_file() && it->path().extension() == ".h5") {
                 files.push_back(it->path().string());
             }
         }
-    }
-    std::sort(files.begin(), files.end());
-    for (const std::string& f : files) {
-        try {
-            if (f.find("/cache/") != std::string::npos) {
-                (void)store::read_cache_file(f);
-            } else {
-                (void)store::read_predictions(f);
+        std::sort(files.begin(), files.end());
+        return files;
+    };
+    const auto check = [&](const std::vector<std::string>& files, auto read, const char* mend) {
+        for (const std::string& f : files) {
+            try {
+                (void)read(f);
+            } catch (const Error& e) {
+                problems.push_back(f + ": damaged: " + e.what() + mend);
             }
-        } catch (const Error& e) {
-            problems.push_back(f + ": damaged: " + e.what() +
-                               (f.find("/cache/") != std::string::npos
-                                    ? " (kiln infer ignores it and rebuilds it)"
-                                    : " (rerun kiln infer: it recomputes this unit only)"));
         }
-    }
-    return files.size();
+        return files.size();
+    };
+    return check(h5_files(layout.root() + "/predictions"), store::read_predictions,
+                 " (rerun kiln infer: it recomputes this unit only)") +
+           check(h5_files(layout.root() + "/cache"), store::read_cache_file,
+                 " (kiln infer ignores it and rebuilds it)");
 }
 
 }  // namespace
@@ -183,7 +183,7 @@ int run_verify(const Args& args) {
     } catch (const Error& e) {
         problems.push_back(std::string("search index: ") + e.what());
     }
-    const std::size_t model_files = check_model_outputs(layout.root(), problems);
+    const std::size_t model_files = check_model_outputs(layout, problems);
     const auto expected = c.summary.value("records", std::uint64_t{0});
     if (problems.empty() && records != expected) {
         problems.push_back(layout.catalog() + ": summary says " + std::to_string(expected) +

@@ -126,13 +126,11 @@ std::vector<ModelId> Registry::list() const {
 
 ModelId Registry::resolve(const ModelId& id) const {
     const auto versions = versions_in(root_ / id.name);
-    const auto hidden = [&](int v) {  // present, but this user may not read it
-        const auto all = versions_in(root_ / id.name, false);
-        return v == 0 ? !all.empty() : std::find(all.begin(), all.end(), v) != all.end();
+    const auto has = [&id](const std::vector<int>& vs) {  // the version asked for (0: any)
+        return id.version == 0 ? !vs.empty()
+                               : std::find(vs.begin(), vs.end(), id.version) != vs.end();
     };
-    if ((versions.empty() || (id.version != 0 && std::find(versions.begin(), versions.end(),
-                                                           id.version) == versions.end())) &&
-        hidden(id.version)) {
+    if (!has(versions) && has(versions_in(root_ / id.name, false))) {
         throw NoInputError("model '" + id.to_string() +
                            "' is not visible to you (its dlhub.visible_to names other users)");
     }
@@ -148,7 +146,7 @@ ModelId Registry::resolve(const ModelId& id) const {
                            (have.empty() ? " (it is empty)" : " (it has: " + have + ")"));
     }
     if (id.version == 0) return {id.name, versions.back()};
-    if (std::find(versions.begin(), versions.end(), id.version) == versions.end()) {
+    if (!has(versions)) {
         std::string have;
         for (const int v : versions) have += (have.empty() ? "" : ", ") + std::to_string(v);
         throw NoInputError("model '" + id.name + "' has no version " + std::to_string(id.version) +

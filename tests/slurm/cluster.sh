@@ -116,3 +116,14 @@ prepare_pipeline_job() {
     "$KILN" model publish "$SCRATCH/py.pt" --name slurmtest --featurizer elemnet86 \
         --input-shape=-1,86 --output-shape=-1,1 --title "slurm test" --author "Doe, Jane" >/dev/null
 }
+
+# begin_cluster_test: what every Slurm test does first (after sourcing e2e/lib.sh and this
+# file): skip where no cluster can run, start one under $SCRATCH/slurm (stopped, and the
+# scratch removed unless KEEP_SCRATCH is set, on exit), and prepare the pipeline's inputs.
+begin_cluster_test() {
+    skip_unless_cluster_possible
+    require_pymatgen_files
+    trap 'stop_cluster; [ -n "${KEEP_SCRATCH:-}" ] || rm -rf "$SCRATCH"' EXIT
+    start_cluster "$SCRATCH/slurm" || fail "the Slurm cluster did not start"
+    prepare_pipeline_job
+}

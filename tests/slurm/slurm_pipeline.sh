@@ -8,13 +8,8 @@
 # missing model fails before any rank starts (exit 66, file and line named, no dataset made).
 source "$(dirname "$0")/../e2e/lib.sh"
 source "$KILN_SOURCE_DIR/tests/slurm/cluster.sh"
-skip_unless_cluster_possible
-require_pymatgen_files
-trap 'stop_cluster; [ -n "${KEEP_SCRATCH:-}" ] || rm -rf "$SCRATCH"' EXIT
-start_cluster "$SCRATCH/slurm" || fail "the Slurm cluster did not start"
+begin_cluster_test
 pass "Slurm cluster up: $(sinfo -h -o '%P %D %T %c')"
-
-prepare_pipeline_job
 
 QUERY='_exists_:predicted.slurmtest AND material.elements:O'
 # submit NAME [sbatch options] -- [kiln options]: runs slurm/pipeline.sbatch, prints the job id.

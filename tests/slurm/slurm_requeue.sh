@@ -9,11 +9,7 @@
 #   ctest --preset ci -L slurm-requeue      (about 3-4 minutes)
 source "$(dirname "$0")/../e2e/lib.sh"
 source "$KILN_SOURCE_DIR/tests/slurm/cluster.sh"
-skip_unless_cluster_possible
-require_pymatgen_files
-trap 'stop_cluster; [ -n "${KEEP_SCRATCH:-}" ] || rm -rf "$SCRATCH"' EXIT
-start_cluster "$SCRATCH/slurm" || fail "the Slurm cluster did not start"
-prepare_pipeline_job
+begin_cluster_test
 # A slower job: 10x the records and a wider network (slurmtest@2), one row per execution.
 for i in $(seq 1 9); do
     cp /usr/lib/python3/dist-packages/pymatgen/entries/exp_compounds.json.gz "$KILN_INPUT/exp-$i.json.gz"

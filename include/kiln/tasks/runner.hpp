@@ -45,6 +45,11 @@ struct RunReport {
     // was full (then no more units were handed out). The message.
     std::string io_error;
     int workers = 0;
+
+    /// Every unit is in: none failed, none left by a stop or an I/O error.
+    [[nodiscard]] bool complete() const noexcept {
+        return failed.empty() && !stopped && io_error.empty();
+    }
 };
 
 /// Collective over comm. Runs `units` (in the given order) and returns, on rank 0, the report
