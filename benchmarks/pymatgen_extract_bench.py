@@ -8,7 +8,8 @@ import warnings
 warnings.filterwarnings("ignore")
 from pymatgen.core import Molecule, Structure  # noqa: E402
 from pymatgen.io.cif import CifParser  # noqa: E402
-from pymatgen.io.vasp import Poscar, Vasprun  # noqa: E402
+from pymatgen.io.pwscf import PWOutput  # noqa: E402
+from pymatgen.io.vasp import Outcar, Poscar, Vasprun  # noqa: E402
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer  # noqa: E402
 
 kind, repeats, files = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
@@ -19,6 +20,8 @@ read = {
     "json": lambda f: Structure.from_file(f),
     "vasprun": lambda f: Vasprun(f, parse_dos=False, parse_eigen=False, parse_projected_eigen=False,
                                  parse_potcar_file=False).final_structure,
+    "outcar": lambda f: Outcar(f),  # no structure: the space-group pass times the parse again
+    "espresso": lambda f: PWOutput(f),
 }[kind]
 t0 = time.perf_counter()
 for _ in range(repeats):

@@ -7,6 +7,7 @@ find_package(MPI REQUIRED COMPONENTS CXX)
 find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(nlohmann_json 3.9 REQUIRED)
 find_package(LibArchive REQUIRED)
+find_package(ZLIB REQUIRED)  # zlib: the head of a gzip stream cut short (format by content)
 find_package(roaring REQUIRED)  # CRoaring (libroaring-dev): index postings
 find_package(simdjson REQUIRED)  # simdjson (libsimdjson-dev): reading records to index them
 find_package(PkgConfig REQUIRED)
@@ -16,6 +17,7 @@ pkg_check_modules(SPGLIB REQUIRED IMPORTED_TARGET spglib)
 pkg_check_modules(PUGIXML REQUIRED IMPORTED_TARGET pugixml)
 pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)  # libyaml: YAML files
 pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)  # stb_image (image headers)
+pkg_check_modules(TIFF REQUIRED IMPORTED_TARGET libtiff-4)  # libtiff: TIFF image headers
 
 # HDF5's FindHDF5 gives plain variables on some CMake versions; wrap them once in a target.
 if(NOT TARGET HDF5::HDF5)

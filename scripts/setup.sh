@@ -20,10 +20,13 @@ PACKAGES=(
   # references and data used by tests, demo and benchmarks
   python3 python3-h5py python3-numpy python3-xxhash
   pymatgen-test-files                  # real materials files (CIF, VASP, XYZ, JSON, ...)
+  quantum-espresso-data                # real pw.x outputs (QE's example references), for the espresso extractor
+  python-tables-data                   # real HDF5 files (PyTables' test files), for the HDF5 extractor
   python3-pymatgen python3-ase python3-pil  # reference readers for the differential tests
   gemmi-dev tao-pegtl-dev libstb-dev   # CIF (gemmi is header-only; needs PEGTL and stb)
   libsymspg-dev                        # spglib: space groups
   libpugixml-dev                       # XML: vasprun.xml
+  libtiff-dev                          # TIFF image headers (stb_image reads no TIFF)
   libyaml-dev python3-yaml             # YAML files (libyaml, and PyYAML, which uses it, as the reference)
   libroaring-dev                       # CRoaring: compressed bitmaps for the search index
   libsimdjson-dev                      # simdjson: fast JSON reading for the index build

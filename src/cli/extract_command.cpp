@@ -1,3 +1,4 @@
+#include <cmath>
 #include <iostream>
 
 #include "cli/command_line.hpp"
@@ -18,8 +19,10 @@ int run_extract(const Args& args) {
                     "files to read (positional)")(
         "as", po::value<std::string>(),
         "read every file as this format (see `kiln extract --formats`)")(
-        "symprec", po::value<double>()->default_value(0.01), "spglib symmetry tolerance, Angstrom")(
-        "magic", po::value<std::string>()->default_value("fast"), "libmagic depth: fast or full")(
+        "symprec", po::value<double>()->default_value(0.01),
+        "spglib symmetry tolerance, Angstrom; 0: no space group (spglib is most of the time of CIF "
+        "and POSCAR)")("magic", po::value<std::string>()->default_value("fast"),
+                       "libmagic depth: fast or full")(
         "formats", po::bool_switch(), "list the formats that have an extractor and exit");
     po::positional_options_description pos;
     pos.add("file", -1);
@@ -61,6 +64,8 @@ int run_extract(const Args& args) {
                                                    : extract::MagicMode::kFast);
     extract::ExtractLimits limits;
     limits.symprec = cl.vm["symprec"].as<double>();
+    if (!(limits.symprec >= 0) || !std::isfinite(limits.symprec))
+        throw ConfigError("--symprec must be a tolerance >= 0 in Angstrom (0: no space group)");
     int exit_code = 0;
     for (const auto& path : files) {
         const std::string name = escape_invalid_utf8(path);
@@ -74,9 +79,9 @@ int run_extract(const Args& args) {
         }
         const auto magic = probe.probe(bytes.data(), bytes.size());
         const std::string format =
-            forced.empty() ? extract::detect_format(path, magic.mime_type,
-                                                    std::string_view(bytes).substr(0, 4096))
-                           : forced;
+            forced.empty()
+                ? extract::detect_format(path, magic.mime_type, extract::content_head(path, bytes))
+                : forced;
         const nlohmann::json file = {{"filename", name.substr(name.find_last_of('/') + 1)},
                                      {"length", bytes.size()},
                                      {"mime_type", magic.mime_type},

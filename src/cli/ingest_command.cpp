@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -66,9 +67,10 @@ po::options_description describe_options() {
         "magic", po::value<std::string>()->default_value("fast"),
         "libmagic depth: fast (built-in tests, ~40 us/file) or full (every test, as `file`)")(
         "no-extract", po::bool_switch(), "skip metadata extraction (generic fields only)")(
-        "symprec", po::value<double>()->default_value(0.01), "spglib symmetry tolerance, Angstrom")(
-        "follow-links", po::bool_switch(),
-        "follow symbolic links that lead outside the input root")(
+        "symprec", po::value<double>()->default_value(0.01),
+        "spglib symmetry tolerance, Angstrom; 0: no space group (spglib is most of the time of CIF "
+        "and POSCAR)")("follow-links", po::bool_switch(),
+                       "follow symbolic links that lead outside the input root")(
         "no-fsync", po::bool_switch(),
         "do not fsync at commit (safe against killed processes, "
         "not against a node crash)")("title", po::value<std::string>(), "dataset title (DataCite)")(
@@ -124,7 +126,8 @@ Settings read_settings(const po::variables_map& vm) {
     o.magic = magic == "full" ? extract::MagicMode::kFull : extract::MagicMode::kFast;
     o.extract = !vm["no-extract"].as<bool>();
     o.symprec = vm["symprec"].as<double>();
-    if (!(o.symprec > 0)) throw ConfigError("--symprec must be > 0");
+    if (!(o.symprec >= 0) || !std::isfinite(o.symprec))
+        throw ConfigError("--symprec must be a tolerance >= 0 in Angstrom (0: no space group)");
     o.fsync = !vm["no-fsync"].as<bool>();
     o.threads = get_or(vm, "threads", default_threads());
     o.index = !vm["no-index"].as<bool>();

@@ -284,7 +284,8 @@ public:
             if (!block.find_values("_atom_site_fract_x")) continue;
             const std::string what = "data block '" + block.name + "'";
             std::vector<std::string> warnings;
-            nlohmann::json r = structure_blocks(block_structure(block, what, warnings));
+            nlohmann::json r =
+                structure_blocks(block_structure(block, what, warnings), file.symprec);
             r["kiln"]["block"] = block.name;
             if (!warnings.empty()) r["kiln"]["warnings"] = warnings;
             records.push_back(std::move(r));

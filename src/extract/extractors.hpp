@@ -23,6 +23,9 @@ std::unique_ptr<Extractor> make_incar_extractor();
 std::unique_ptr<Extractor> make_oszicar_extractor();
 std::unique_ptr<Extractor> make_kpoints_extractor();
 std::unique_ptr<Extractor> make_yaml_extractor();
+std::unique_ptr<Extractor> make_outcar_extractor();
+std::unique_ptr<Extractor> make_espresso_extractor();
+std::unique_ptr<Extractor> make_hdf5_extractor();
 
 /// Generic documents (JSON that is no pymatgen object, YAML) as "custom" fields: nested keys
 /// joined with '.', arrays as their length, at most 100 fields, 8 levels.

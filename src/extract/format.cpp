@@ -30,15 +30,16 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kSuffixR
     {".hdf5", "hdf5"},
 }};
 
-// (name prefix, format) checked on the upper-case-sensitive VASP file names.
+// (name prefix, format) of VASP's file names, matched in any case as MaterialsIO does
+// ("outcar_vasp_6.3.gz" is an OUTCAR).
 constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kVaspPrefixes{{
-    {"POSCAR", "poscar"},
-    {"CONTCAR", "poscar"},
-    {"OUTCAR", "outcar"},
-    {"OSZICAR", "oszicar"},
-    {"INCAR", "incar"},
-    {"KPOINTS", "kpoints"},
-    {"POTCAR", "potcar"},
+    {"poscar", "poscar"},
+    {"contcar", "poscar"},
+    {"outcar", "outcar"},
+    {"oszicar", "oszicar"},
+    {"incar", "incar"},
+    {"kpoints", "kpoints"},
+    {"potcar", "potcar"},
 }};
 
 }  // namespace
@@ -62,10 +63,10 @@ std::string detect_format(std::string_view name, std::string_view mime, std::str
     if (is_archive_name(name)) return "archive";
     std::string_view base = base_name(name);
     base.remove_suffix(compression_suffix(base).size());
-    for (const auto& [prefix, format] : kVaspPrefixes) {
-        if (starts_with(base, prefix)) return std::string(format);
-    }
     const std::string lower = to_lower_ascii(base);
+    for (const auto& [prefix, format] : kVaspPrefixes) {
+        if (starts_with(lower, prefix)) return std::string(format);
+    }
     if (starts_with(lower, "vasprun") && lower.find(".xml") != std::string::npos) {
         return "vasprun";
     }

@@ -65,17 +65,17 @@ Composition composition_dict(const Json& c) {
 }
 
 // A record for one pymatgen object, or nullopt when `j` is not one.
-std::optional<Json> pymatgen_record(const Json& j) {
+std::optional<Json> pymatgen_record(const Json& j, double symprec) {
     if (!j.is_object()) return std::nullopt;
     const std::string cls = j.value("@class", "");
     if (cls == "Structure" || cls == "IStructure")
-        return structure_blocks(pymatgen_structure(j, true));
+        return structure_blocks(pymatgen_structure(j, true), symprec);
     if (cls == "Molecule" || cls == "IMolecule")
-        return structure_blocks(pymatgen_structure(j, false));
+        return structure_blocks(pymatgen_structure(j, false), symprec);
     if (cls == "ComputedEntry" || cls == "ComputedStructureEntry" || cls == "PDEntry") {
         Json r;
         if (j.contains("structure") && j["structure"].is_object()) {
-            r = structure_blocks(pymatgen_structure(j["structure"], true));
+            r = structure_blocks(pymatgen_structure(j["structure"], true), symprec);
         } else {
             r = {{"material", material_block(composition_dict(j.at("composition")))}};
         }
@@ -164,12 +164,13 @@ public:
             }
         }
         try {
-            if (auto r = pymatgen_record(j)) return {*r};
-            if (j.is_array() && !j.empty() && pymatgen_record(j[0])) {
+            if (auto r = pymatgen_record(j, file.symprec)) return {*r};
+            if (j.is_array() && !j.empty() && pymatgen_record(j[0], file.symprec)) {
                 std::vector<Json> records;
                 for (const Json& item : j) {
                     if (records.size() >= kMaxRecords) break;
-                    if (auto r = pymatgen_record(item)) records.push_back(std::move(*r));
+                    if (auto r = pymatgen_record(item, file.symprec))
+                        records.push_back(std::move(*r));
                 }
                 return records;
             }

@@ -118,7 +118,7 @@ public:
             }
         }
         s.validate("structure");
-        return {structure_blocks(s)};
+        return {structure_blocks(s, file.symprec)};
     }
 
 private:

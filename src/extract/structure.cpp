@@ -133,7 +133,7 @@ nlohmann::json structure_blocks(const Structure& s, double symprec) {
     if (s.lattice) {
         const auto p = s.cell_parameters();
         cs["volume"] = s.volume();
-        cs["space_group_number"] = s.space_group_number(symprec);
+        if (symprec > 0) cs["space_group_number"] = s.space_group_number(symprec);
         cs["a"] = p[0];
         cs["b"] = p[1];
         cs["c"] = p[2];

@@ -98,7 +98,7 @@ public:
             if (all.empty()) throw DataError("no <structure>");
             final_structure = all[all.size() - 1].node();
         }
-        nlohmann::json r = structure_blocks(read_structure(final_structure, species));
+        nlohmann::json r = structure_blocks(read_structure(final_structure, species), file.symprec);
 
         nlohmann::json dft = nlohmann::json::object();
         const auto params = doc.child("modeling").child("parameters");

@@ -88,7 +88,7 @@ public:
         }
         if (frames == 0) throw DataError("no XYZ frame");
         last.validate("frame " + std::to_string(frames));
-        nlohmann::json r = structure_blocks(last);
+        nlohmann::json r = structure_blocks(last, file.symprec);
         r["kiln"]["frames"] = frames;
         return {r};
     }

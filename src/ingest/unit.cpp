@@ -80,13 +80,10 @@ struct Prepared {
     std::vector<nlohmann::json> extracted;  // the extractor's records (whole files only)
 };
 
-std::string_view head_of(const std::string& bytes) {
-    return std::string_view(bytes).substr(0, 4096);
-}
-
 // Format detection and metadata extraction: per file, so it runs on the worker threads.
 void identify(const std::string& record_path, Prepared& p, const IngestOptions& options) {
-    p.format = extract::detect_format(record_path, p.magic.mime_type, head_of(p.bytes));
+    p.format = extract::detect_format(record_path, p.magic.mime_type,
+                                      extract::content_head(record_path, p.bytes));
     if (options.extract && p.whole && p.error.empty() && p.format != "archive") {
         extract::ExtractLimits limits;
         limits.symprec = options.symprec;
@@ -168,8 +165,8 @@ public:
             row.offset = p.stream_offset;
         }
         if (p.format.empty()) {  // streamed or unreadable: identified here
-            row.format =
-                extract::detect_format(f.record_path, row.magic.mime_type, head_of(p.bytes));
+            row.format = extract::detect_format(f.record_path, row.magic.mime_type,
+                                                extract::content_head(f.record_path, p.bytes));
             if (options_.extract && row.error.empty() && row.size <= kMaxExtractBytes &&
                 extract::ExtractorRegistry::builtin().find(row.format) != nullptr) {
                 // A large file with an extractor (a vasprun.xml, say): read it whole once more.
@@ -451,7 +448,8 @@ private:
                 row.packed = options_.pack && row.error.empty();
                 row.magic = extract::MagicProbe::for_this_thread(options_.magic)
                                 .probe(head.data(), head.size());
-                row.format = extract::detect_format(row.path, row.magic.mime_type, head);
+                row.format = extract::detect_format(row.path, row.magic.mime_type,
+                                                    extract::content_head(row.path, head));
                 if (row.error.empty() && row.size == 0) row.error = "empty file";
                 std::vector<nlohmann::json> extracted;
                 if (options_.extract && row.error.empty() && options_.pack &&

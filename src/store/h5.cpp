@@ -8,6 +8,7 @@
 #include "kiln/core/error.hpp"
 #include "kiln/core/fault.hpp"
 #include "kiln/core/fs.hpp"
+#include "kiln/core/hdf5_lock.hpp"
 #include "kiln/store/layout.hpp"
 
 namespace kiln::store::h5 {
@@ -175,10 +176,7 @@ Handle vlen_string_type() {
 
 void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
-std::recursive_mutex& library_mutex() {
-    static std::recursive_mutex m;
-    return m;
-}
+std::recursive_mutex& library_mutex() { return hdf5_library_mutex(); }
 
 std::string library_version() {
     unsigned maj = 0;

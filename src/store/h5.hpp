@@ -16,7 +16,8 @@ namespace kiln::store::h5 {
 /// Turns off HDF5's automatic error printing (kiln reports the stack in exceptions).
 void silence_errors();
 /// Debian's HDF5 is not built thread-safe: every use from a thread that may run beside
-/// others holds this (recursive, so layered code may take it again).
+/// others holds this (recursive, so layered code may take it again). The same lock as
+/// kiln::hdf5_library_mutex(), which the HDF5 extractor holds.
 std::recursive_mutex& library_mutex();
 /// "1.10.8".
 std::string library_version();

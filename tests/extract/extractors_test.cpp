@@ -1,9 +1,16 @@
 #include <gtest/gtest.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 #include "kiln/core/error.hpp"
 #include "kiln/extract/extractor.hpp"
+#include "kiln/extract/format.hpp"
 
 namespace kiln::extract {
 namespace {
@@ -396,6 +403,273 @@ TEST(YamlExtractor, TypesAsPyYamlDocumentsAndBombs) {
     }
     EXPECT_NE(run("yaml", "bomb.yaml", bomb)[0]["kiln"]["error"].get<std::string>().find("nodes"),
               std::string::npos);
+}
+
+// A two-step relaxation cut down to the lines the OUTCAR extractor reads; the second
+// lattice row has VASP's run-together numbers.
+const char* kOutcar = R"( vasp.5.4.4 complex
+   VRHFIN =Fe: d7 s1
+   TITEL  = PAW_PBE Fe_pv 06Sep2000
+   VRHFIN =O: s2p4
+   TITEL  = PAW_PBE O 08Apr2002
+   ions per type =               1   1
+   NELM   =     60;   NELMIN=  2
+   NSW    =     10    number of steps
+   ENCUT  =  520.0 eV  38.22 Ry
+   GGA     =    --    GGA type
+   LHFCALC =     F    Hartree Fock is set to
+   NELECT =      14.0000    total number of electrons
+--------------------------------------- Iteration    1(   1)  ---------------------------------------
+  energy without entropy =      -9.00000000  energy(sigma->0) =      -9.00000000
+ E-fermi :   4.0000     XC(G=0): -10.6
+ number of electron      14.0000000 magnetization       3.0000000
+      direct lattice vectors                 reciprocal lattice vectors
+     4.000000000  0.000000000  0.000000000     0.25 0 0
+     0.000000000  4.000000000  0.000000000     0 0.25 0
+     0.000000000  0.000000000  4.000000000     0 0 0.25
+ POSITION                                       TOTAL-FORCE (eV/Angst)
+ -----------------------------------------------------------------------------------
+      0.00000      0.00000      0.00000         0.000000      0.000000      0.000000
+      2.00000      2.00000      2.00000         0.000000      0.000000      0.000000
+ -----------------------------------------------------------------------------------
+  free  energy   TOTEN  =        -9.100000 eV
+  energy  without entropy=       -9.050000  energy(sigma->0) =       -9.075000
+--------------------------------------- Iteration    2(   3)  ---------------------------------------
+  energy without entropy =      -9.50000000  energy(sigma->0) =      -9.50000000
+ E-fermi :   4.5000     XC(G=0): -10.6
+ number of electron      14.0000000 magnetization       2.5000000
+      direct lattice vectors                 reciprocal lattice vectors
+     3.900000000  0.000000000  0.000000000     0.25 0 0
+     0.000000000  3.900000000-0.000000000     0 0.25 0
+     0.000000000  0.000000000  3.900000000     0 0 0.25
+ POSITION                                       TOTAL-FORCE (eV/Angst)
+ -----------------------------------------------------------------------------------
+      0.00000      0.00000      0.00000         0.000000      0.000000      0.000000
+      1.95000      1.95000      1.95000         0.000000      0.000000      0.000000
+ -----------------------------------------------------------------------------------
+  free  energy   TOTEN  =        -9.600000 eV
+  energy  without entropy=       -9.550000  energy(sigma->0) =       -9.575000
+ reached required accuracy - stopping structural energy minimisation
+ General timing and accounting informations for this job:
+)";
+
+TEST(OutcarExtractor, FinalStepStructureEnergiesAndFunctionalFromPotcar) {
+    const auto r = run("outcar", "OUTCAR", kOutcar);
+    ASSERT_EQ(r.size(), 1U);
+    ASSERT_FALSE(r[0]["kiln"].contains("error")) << r[0].dump();
+    EXPECT_EQ(r[0]["material"]["composition"], "FeO");
+    EXPECT_NEAR(r[0]["crystal_structure"]["volume"].get<double>(), 3.9 * 3.9 * 3.9, 1e-9);
+    EXPECT_EQ(r[0]["crystal_structure"]["space_group_number"], 221);  // CsCl type
+    const auto& dft = r[0]["dft"];
+    EXPECT_DOUBLE_EQ(dft["energy"].get<double>(), -9.575);
+    EXPECT_DOUBLE_EQ(dft["energy_per_atom"].get<double>(), -9.575 / 2);
+    EXPECT_EQ(dft["ionic_steps"], 2);
+    EXPECT_EQ(dft["converged"], true);
+    EXPECT_DOUBLE_EQ(dft["cutoff_energy"].get<double>(), 520.0);
+    EXPECT_EQ(dft["exchange_correlation_functional"], "PBE");  // GGA unset, PAW_PBE POTCARs
+    const auto& o = r[0]["custom"]["outcar"];
+    EXPECT_DOUBLE_EQ(o["free_energy"].get<double>(), -9.6);
+    EXPECT_DOUBLE_EQ(o["energy_without_entropy"].get<double>(), -9.55);
+    EXPECT_DOUBLE_EQ(o["efermi"].get<double>(), 4.5);
+    EXPECT_DOUBLE_EQ(o["total_magnetization"].get<double>(), 2.5);
+    EXPECT_DOUBLE_EQ(o["nelect"].get<double>(), 14.0);
+}
+
+TEST(OutcarExtractor, KilledRunsAndBadInput) {
+    std::string killed = kOutcar;
+    killed.resize(killed.find(" General timing"));
+    EXPECT_EQ(run("outcar", "OUTCAR", killed)[0]["dft"]["converged"], false);
+    // A POSITION block cut short: no final structure, the composition from the counts.
+    std::string cut = kOutcar;
+    cut.resize(cut.rfind("      1.95000"));
+    const auto c = run("outcar", "OUTCAR", cut)[0];
+    EXPECT_FALSE(c.contains("crystal_structure")) << c.dump();
+    EXPECT_EQ(c["material"]["composition"], "FeO");
+    EXPECT_NE(
+        run("outcar", "OUTCAR", "hello\n")[0]["kiln"]["error"].get<std::string>().find("VRHFIN"),
+        std::string::npos);
+    std::string unknown = kOutcar;
+    unknown.replace(unknown.find("=Fe:"), 4, "=Qq:");
+    EXPECT_NE(run("outcar", "OUTCAR", unknown)[0]["kiln"]["error"].get<std::string>().find(
+                  "unknown element"),
+              std::string::npos);
+    std::string mismatch = kOutcar;
+    mismatch.replace(mismatch.find("1   1"), 5, "1   1   2");
+    EXPECT_NE(run("outcar", "OUTCAR", mismatch)[0]["kiln"]["error"].get<std::string>().find(
+                  "2 POTCAR species"),
+              std::string::npos);
+}
+
+// A pw.x relaxation cut down to the lines the extractor reads (alat 10 bohr, Si in a simple
+// cubic cell, then a final cell in Angstrom with crystal coordinates).
+const char* kPwRelax = R"(     Program PWSCF v.6.7MaX starts on  1Jan2021
+     lattice parameter (alat)  =      10.0000  a.u.
+     number of atoms/cell      =            2
+     kinetic-energy cutoff     =      30.0000  Ry
+     A smooth kinetic-energy cutoff is imposed at      25.0000 Ry
+     Exchange-correlation= PBE
+                           (   1   4   3   4   0   0   0)
+     celldm(1)=  10.000000  celldm(2)=   0.000000  celldm(3)=   0.000000
+               a(1) = (   1.000000   0.000000   0.000000 )
+               a(2) = (   0.000000   1.000000   0.000000 )
+               a(3) = (   0.000000   0.000000   1.000000 )
+     site n.     atom                  positions (alat units)
+         1           Si  tau(   1) = (   0.0000000   0.0000000   0.0000000  )
+         2           Si2 tau(   2) = (   0.2500000   0.2500000   0.2500000  )
+     the Fermi energy is     6.5000 ev
+!    total energy              =     -15.00000000 Ry
+     convergence has been achieved in   6 iterations
+     BFGS Geometry Optimization
+     the Fermi energy is     6.2500 ev
+!    total energy              =     -15.50000000 Ry
+     convergence has been achieved in   4 iterations
+     bfgs converged in   2 scf cycles and   1 bfgs steps
+Begin final coordinates
+CELL_PARAMETERS (angstrom)
+   5.000000000   0.000000000   0.000000000
+   0.000000000   5.000000000   0.000000000
+   0.000000000   0.000000000   5.000000000
+ATOMIC_POSITIONS (crystal)
+Si            0.0000000000        0.0000000000        0.0000000000
+Si            0.5000000000        0.5000000000        0.5000000000
+End final coordinates
+   JOB DONE.
+)";
+
+TEST(EspressoExtractor, FinalStructureEnergyInEvAndConvergence) {
+    const auto r = run("espresso", "relax.out", kPwRelax);
+    ASSERT_EQ(r.size(), 1U);
+    ASSERT_FALSE(r[0]["kiln"].contains("error")) << r[0].dump();
+    EXPECT_EQ(r[0]["material"]["formula"], "Si2");
+    EXPECT_NEAR(r[0]["crystal_structure"]["volume"].get<double>(), 125.0, 1e-9);
+    EXPECT_EQ(r[0]["crystal_structure"]["space_group_number"], 229);  // bcc
+    const auto& dft = r[0]["dft"];
+    EXPECT_NEAR(dft["energy"].get<double>(), -15.5 * 13.605693122994, 1e-9);
+    EXPECT_NEAR(dft["cutoff_energy"].get<double>(), 30 * 13.605693122994, 1e-9);
+    EXPECT_EQ(dft["exchange_correlation_functional"], "PBE");
+    EXPECT_EQ(dft["ionic_steps"], 2);
+    EXPECT_EQ(dft["converged"], true);
+    const auto& e = r[0]["custom"]["espresso"];
+    EXPECT_EQ(e["calculation"], "relax");
+    EXPECT_DOUBLE_EQ(e["ecutwfc_ry"].get<double>(), 30.0);
+    EXPECT_DOUBLE_EQ(e["efermi"].get<double>(), 6.25);
+}
+
+TEST(EspressoExtractor, FirstStructureUnconvergedRelaxationAndBadInput) {
+    // Cut before the final coordinates: the starting cell (alat units), not converged.
+    std::string cut = kPwRelax;
+    cut.resize(cut.find("     bfgs converged"));
+    const auto r = run("espresso", "relax.out", cut)[0];
+    ASSERT_FALSE(r["kiln"].contains("error")) << r.dump();
+    EXPECT_NEAR(r["crystal_structure"]["volume"].get<double>(), std::pow(10 * 0.529177210903, 3),
+                1e-6);
+    EXPECT_EQ(r["dft"]["converged"], false);
+    std::string short_positions = cut;
+    const std::string two = "atoms/cell      =            2";
+    short_positions.replace(short_positions.find(two), two.size(),
+                            "atoms/cell      =            3");
+    EXPECT_NE(run("espresso", "x.out", short_positions)[0]["kiln"]["error"].get<std::string>().find(
+                  "expected 3 atomic positions"),
+              std::string::npos);
+    EXPECT_NE(
+        run("espresso", "x.out", "Program PWSCF\n")[0]["kiln"]["error"].get<std::string>().find(
+            "not a pw.x output"),
+        std::string::npos);
+}
+
+// gzip bytes with libarchive's raw writer.
+std::string gzip(const std::string& text) {
+    std::string out(text.size() + 1024, '\0');
+    std::size_t used = 0;
+    archive* a = archive_write_new();
+    archive_write_add_filter_gzip(a);
+    archive_write_set_format_raw(a);
+    archive_write_open_memory(a, out.data(), out.size(), &used);
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_size(e, static_cast<la_int64_t>(text.size()));
+    archive_write_header(a, e);
+    archive_write_data(a, text.data(), text.size());
+    archive_entry_free(e);
+    archive_write_close(a);
+    archive_write_free(a);
+    out.resize(used);
+    return out;
+}
+
+TEST(Format, CompressedContentIsRecognisedByItsHead) {
+    const std::string text = kPwRelax;
+    const std::string gz = gzip(text);
+    ASSERT_NE(gz, text);
+    EXPECT_EQ(content_head("pw.out", text, 40), text.substr(0, 40));
+    EXPECT_EQ(content_head("pw.out.gz", gz, 40), text.substr(0, 40));
+    // The head of a gzip stream cut short (a streamed file's first bytes) still reads.
+    EXPECT_EQ(content_head("pw.out.gz", gz.substr(0, gz.size() / 2), 40), text.substr(0, 40));
+    // Not compressed after all: the bytes as they are.
+    EXPECT_EQ(content_head("pw.out.gz", "not gzip at all", 40), "not gzip at all");
+    // and so a gzipped pw.x output is found by content, and extracted whole.
+    EXPECT_EQ(detect_format("run/pw.out.gz", "application/gzip", content_head("run/pw.out.gz", gz)),
+              "espresso");
+    const auto r = run("espresso", "run/pw.out.gz", gz);
+    EXPECT_EQ(r[0]["material"]["formula"], "Si2") << r[0].dump();
+}
+
+std::string read_test_file(const std::string& name) {
+    std::ifstream in(std::string(KILN_TEST_DATA) + "/" + name, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(Hdf5Extractor, TreeOfARealFileReadInTheHelper) {
+    ::setenv("KILN_HDF5_READER", KILN_HDF5_READER_PATH, 1);
+    // PyTables' smpl_compound_chunked.h5: one chunked compound dataset of 6 rows.
+    const auto r = run("hdf5", "t.h5", read_test_file("hdf5/pytables_compound.h5"));
+    ASSERT_FALSE(r[0]["kiln"].contains("error")) << r[0].dump();
+    const auto& h = r[0]["custom"]["hdf5"];
+    EXPECT_EQ(h["groups"], 0);
+    EXPECT_EQ(h["datasets"], 1);
+    ASSERT_EQ(h["tree"].size(), 1U);
+    EXPECT_EQ(h["tree"][0]["path"], "/CompoundChunked");
+    EXPECT_EQ(h["tree"][0]["dtype"], "compound");
+    EXPECT_EQ(h["tree"][0]["shape"], nlohmann::json::array({6}));
+}
+
+TEST(Hdf5Extractor, AFileThatCrashesLibhdf5IsThatFilesError) {
+    ::setenv("KILN_HDF5_READER", KILN_HDF5_READER_PATH, 1);
+    // Found by fuzz_hdf5: libhdf5 1.10.8 overflows a heap buffer in H5Dopen on it. The
+    // helper dies (SIGSEGV, or exit 1 under AddressSanitizer); this process does not.
+    const auto r = run("hdf5", "evil.h5", read_test_file("hdf5/crashes_libhdf5.h5"));
+    const std::string error = r[0]["kiln"].value("error", "");
+    EXPECT_NE(error.find("kiln-hdf5-reader"), std::string::npos) << r[0].dump();
+    EXPECT_NE(run("hdf5", "no.h5", "not HDF5 at all")[0]["kiln"]["error"].get<std::string>().find(
+                  "no HDF5 signature"),
+              std::string::npos);
+    ::setenv("KILN_HDF5_READER", "/nonexistent/kiln-hdf5-reader", 1);
+    EXPECT_NE(run("hdf5", "t.h5", read_test_file("hdf5/pytables_compound.h5"))[0]["kiln"]["error"]
+                  .get<std::string>()
+                  .find("cannot start /nonexistent/kiln-hdf5-reader"),
+              std::string::npos);
+    ::unsetenv("KILN_HDF5_READER");
+}
+
+TEST(Extract, SymprecReachesSpglibAndZeroLeavesTheSpaceGroupOut) {
+    // A slightly distorted rock salt: cubic within 0.1 A, not within 1e-4 A.
+    const std::string poscar =
+        "NaCl\n1.0\n5.64 0 0\n0 5.64 0\n0 0 5.64\nNa Cl\n4 4\nDirect\n"
+        "0 0 0\n0.5 0.5 0.003\n0.5 0 0.5\n0 0.5 0.5\n"
+        "0.5 0 0\n0 0.5 0\n0 0 0.5\n0.5 0.5 0.5\n";
+    ExtractLimits loose;
+    loose.symprec = 0.1;
+    ExtractLimits tight;
+    tight.symprec = 1e-4;
+    ExtractLimits none;
+    none.symprec = 0;
+    const auto sg = [&](const ExtractLimits& l) {
+        return extract_file("POSCAR", "poscar", poscar, l)[0]["crystal_structure"];
+    };
+    EXPECT_EQ(sg(loose)["space_group_number"], 225);
+    EXPECT_NE(sg(tight)["space_group_number"], 225);
+    EXPECT_FALSE(sg(none).contains("space_group_number"));
+    EXPECT_NEAR(sg(none)["volume"].get<double>(), 5.64 * 5.64 * 5.64, 1e-9);
 }
 
 }  // namespace

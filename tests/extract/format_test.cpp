@@ -12,6 +12,9 @@ TEST(Format, VaspNamesAndCompressionSuffixes) {
     EXPECT_EQ(detect_format("vasprun.xml.gz", "", ""), "vasprun");
     EXPECT_EQ(detect_format("vasprun.xml.pbesol", "", ""), "vasprun");
     EXPECT_EQ(detect_format("OSZICAR", "", ""), "oszicar");
+    // Any case, as MaterialsIO matches VASP's names.
+    EXPECT_EQ(detect_format("tests/outcar_vasp_6.3.gz", "application/gzip", ""), "outcar");
+    EXPECT_EQ(detect_format("Poscar", "", ""), "poscar");
 }
 
 TEST(Format, SuffixesMimeAndContent) {

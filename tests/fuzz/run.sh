@@ -11,8 +11,15 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/kiln-fuzz-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 artifacts=build/fuzz/artifacts   # crashing inputs are kept here: copy them to tests/fuzz/regressions/NAME/
 mkdir -p "$artifacts"
-for name in formula cif poscar xyz json vasprun csv image incar oszicar kpoints yaml query servable jobfile; do
+# The HDF5 extractor hands files to this helper: a crash of libhdf5 there is a per-file error.
+export KILN_HDF5_READER=$PWD/build/fuzz/bin/kiln-hdf5-reader
+for name in formula cif poscar xyz json vasprun csv image incar oszicar outcar espresso hdf5 kpoints yaml query servable jobfile; do
   bin=build/fuzz/fuzz/fuzz_$name
+  # libhdf5 leaks on the error paths of corrupt files (in the helper, which the harness runs):
+  # not kiln's to fix, so that harness runs without leak detection.
+  leaks=1
+  [ "$name" = hdf5 ] && leaks=0
+  export ASAN_OPTIONS=detect_leaks=$leaks
   inputs=(tests/fuzz/corpus/$name/*)
   [ -d tests/fuzz/regressions/$name ] && inputs+=(tests/fuzz/regressions/$name/*)
   "$bin" "${inputs[@]}" > "$work/$name.replay.log" 2>&1 || { cat "$work/$name.replay.log"; exit 1; }

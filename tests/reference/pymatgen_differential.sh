@@ -15,3 +15,10 @@ trap 'rm -rf "$out"' EXIT
 /usr/bin/python3 "$here/pymatgen_vasp_text.py" "$KILN" "$PMG"
 # YAML files against PyYAML's safe_load_all.
 /usr/bin/python3 "$here/yaml_reference.py" "$KILN" "$PMG"
+# OUTCARs against pymatgen's Outcar, ASE's vasp-out reader and the vasprun.xml beside.
+/usr/bin/python3 "$here/outcar_reference.py" "$KILN" "$PMG"
+# pw.x outputs (pymatgen-test-files and quantum-espresso-data) against PWOutput and ASE.
+/usr/bin/python3 "$here/espresso_reference.py" "$KILN"
+# HDF5 trees against h5py: PyTables' and h5py's test files, and the files of a kiln dataset.
+"$KILN" ingest "$PMG/static_silicon" --out "$out/dataset" > /dev/null
+/usr/bin/python3 "$here/hdf5_reference.py" "$KILN" "$out/dataset"

@@ -16,6 +16,7 @@ namespace kiln::extract {
 struct FileInput {
     std::string name;
     std::string_view bytes;
+    double symprec = 0.01;  // spglib tolerance (Angstrom) for space groups; 0: none
 };
 
 /// Reads one format. Implementations are stateless and thread-safe.
@@ -53,6 +54,11 @@ struct ExtractLimits {
 /// is. Throws DataError for truncated or corrupt data or output past max_bytes.
 [[nodiscard]] std::string decompress(const std::string& name, std::string_view bytes,
                                      std::size_t max_bytes);
+
+/// The first `n` bytes of the content (decompressed for a compressed name), for format
+/// detection by content; empty when the data cannot be decompressed.
+[[nodiscard]] std::string content_head(const std::string& name, std::string_view bytes,
+                                       std::size_t n = 4096);
 
 /// Runs the extractor of `format` over a file (decompressing first). Returns the records'
 /// fragments, each with "kiln": {"format": ...}; a file without extractor gives one empty

@@ -52,7 +52,8 @@ struct Structure {
 /// MDF blocks of a structure: {"material": {composition, elements, ...},
 /// "crystal_structure": {space_group_number, number_of_atoms, volume, stoichiometry,
 /// a, b, c, alpha, beta, gamma}} ("crystal_structure" only with a lattice). Also carries the
-/// sparse element fractions under material.fractions ({"26": 0.4, "8": 0.6}).
+/// sparse element fractions under material.fractions ({"26": 0.4, "8": 0.6}). `symprec` 0
+/// leaves the space group out (no spglib call).
 [[nodiscard]] nlohmann::json structure_blocks(const Structure& s, double symprec = 0.01);
 /// The "material" block of a composition alone.
 [[nodiscard]] nlohmann::json material_block(const Composition& c);

@@ -1,0 +1,5 @@
+#include "extract_harness.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    return fuzz_extractor("outcar", "OUTCAR", data, size);
+}
