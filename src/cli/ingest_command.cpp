@@ -67,6 +67,10 @@ po::options_description describe_options() {
         "magic", po::value<std::string>()->default_value("fast"),
         "libmagic depth: fast (built-in tests, ~40 us/file) or full (every test, as `file`)")(
         "no-extract", po::bool_switch(), "skip metadata extraction (generic fields only)")(
+        "group-by-dir", po::bool_switch(),
+        "one more record per directory, merging its files' records (default: per VASP run, "
+        "as MDF Connect)")("no-group", po::bool_switch(),
+                           "no merged records of VASP runs or directories")(
         "symprec", po::value<double>()->default_value(0.01),
         "spglib symmetry tolerance, Angstrom; 0: no space group (spglib is most of the time of CIF "
         "and POSCAR)")("follow-links", po::bool_switch(),
@@ -125,6 +129,9 @@ Settings read_settings(const po::variables_map& vm) {
     }
     o.magic = magic == "full" ? extract::MagicMode::kFull : extract::MagicMode::kFast;
     o.extract = !vm["no-extract"].as<bool>();
+    if (vm["group-by-dir"].as<bool>() && vm["no-group"].as<bool>())
+        throw ConfigError("--group-by-dir and --no-group: choose one");
+    o.group = vm["no-group"].as<bool>() ? "none" : vm["group-by-dir"].as<bool>() ? "dir" : "vasp";
     o.symprec = vm["symprec"].as<double>();
     if (!(o.symprec >= 0) || !std::isfinite(o.symprec))
         throw ConfigError("--symprec must be a tolerance >= 0 in Angstrom (0: no space group)");

@@ -18,10 +18,6 @@ namespace {
 constexpr double kRydbergEv = 13.605693122994;
 constexpr double kBohrAngstrom = 0.529177210903;
 
-bool contains(std::string_view line, std::string_view what) {
-    return line.find(what) != std::string_view::npos;
-}
-
 // The number after the '=' (or ':') that follows `key` on the line.
 std::optional<double> number_after(std::string_view line, std::string_view key) {
     const auto at = line.find(key);

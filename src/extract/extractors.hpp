@@ -36,10 +36,20 @@ void flatten_custom(const nlohmann::json& j, nlohmann::json& out);
 /// one make one record per row.
 bool formula_column(const std::string& name);
 
-/// MDF's exchange_correlation_functional from VASP's LHFCALC, METAGGA and GGA tags (vasprun.xml
-/// and INCAR name it alike).
+/// MDF's exchange_correlation_functional from VASP's LHFCALC, METAGGA and GGA tags (vasprun.xml,
+/// OUTCAR and INCAR name it alike); with GGA unset, from the first POTCAR's title ("PAW_PBE Si
+/// 05Jan2001": PBE) when the file names one.
 std::string vasp_functional(std::string_view lhfcalc, std::string_view metagga,
-                            std::string_view gga);
+                            std::string_view gga, std::string_view potcar = "");
+
+/// The element of a POTCAR's "VRHFIN =Fe: d7 s1" line (POTCAR and OUTCAR print one per
+/// species), or 0.
+int vrhfin_z(std::string_view line);
+
+/// Whether `line` contains `what` (the line tests of the text-output readers).
+inline bool contains(std::string_view line, std::string_view what) {
+    return line.find(what) != std::string_view::npos;
+}
 
 /// Splits text into lines (handles \n and \r\n; strips a UTF-8 BOM).
 std::vector<std::string_view> split_lines(std::string_view text);

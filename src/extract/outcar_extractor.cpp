@@ -16,10 +16,6 @@
 namespace kiln::extract {
 namespace {
 
-bool contains(std::string_view line, std::string_view what) {
-    return line.find(what) != std::string_view::npos;
-}
-
 // The first word after `key` and any '=' and spaces ("  ENCUT  =  100.0 eV" -> "100.0").
 std::string_view word_after(std::string_view line, std::string_view key) {
     const auto at = line.find(key);
@@ -80,7 +76,7 @@ struct OutcarScan {
     std::string gga;
     std::string metagga;
     std::string lhfcalc;
-    std::string potcar_kind;  // first word of the first TITEL: "PAW_PBE", "PAW_GGA", "PAW"
+    std::string potcar_title;  // the first TITEL: "PAW_PBE Fe_pv 06Sep2000"
     double nelm = 60;
     double nsw = 0;
     long ionic_steps = 0;
@@ -95,14 +91,13 @@ OutcarScan scan(std::string_view text) {
     for (std::size_t i = 0; i < lines.size(); ++i) {
         const std::string_view line = lines[i];
         if (contains(line, "VRHFIN =")) {
-            const auto symbol = word_after(line, "VRHFIN =");
-            const int z = atomic_number(symbol.substr(0, symbol.find(':')));
+            const int z = vrhfin_z(line);
             if (z == 0)
                 throw DataError("line " + std::to_string(i + 1) + ": unknown element in '" +
                                 std::string(line) + "'");
             o.species.push_back(z);
-        } else if (contains(line, "TITEL  =") && o.potcar_kind.empty()) {
-            o.potcar_kind = std::string(word_after(line, "TITEL"));
+        } else if (contains(line, "TITEL  =") && o.potcar_title.empty()) {
+            o.potcar_title = std::string(trim(line.substr(line.find('=') + 1)));
         } else if (contains(line, "ions per type =")) {
             o.counts.clear();
             const auto words = split_words(line.substr(line.find('=') + 1));
@@ -228,20 +223,9 @@ public:
         }
 
         nlohmann::json dft = nlohmann::json::object();
-        // OUTCAR echoes unset tags as "--" (GGA) or "F" (METAGGA). Without GGA, VASP uses the
-        // POTCARs' functional, which their TITEL names.
-        std::string gga = o.gga;
-        if (gga.empty() || gga == "--") {
-            if (o.potcar_kind.starts_with("PAW_PBE"))
-                gga = "PE";
-            else if (o.potcar_kind.starts_with("PAW_GGA"))
-                gga = "91";
-            else if (o.potcar_kind == "PAW" || o.potcar_kind == "US")
-                gga = "LDA";
-        }
+        // OUTCAR echoes unset tags as "--" (GGA) or "F" (METAGGA).
         dft["exchange_correlation_functional"] =
-            gga == "LDA" ? "LDA"
-                         : vasp_functional(o.lhfcalc, o.metagga == "F" ? "" : o.metagga, gga);
+            vasp_functional(o.lhfcalc, o.metagga == "F" ? "" : o.metagga, o.gga, o.potcar_title);
         if (o.encut) dft["cutoff_energy"] = *o.encut;
         if (o.e0) {
             dft["energy"] = *o.e0;

@@ -1,5 +1,6 @@
 // VASP POSCAR / CONTCAR. VASP 5 files name the species on line 6; for VASP 4 files the
-// species come from the comment line when it lists them (as pymatgen falls back to).
+// species come from a POTCAR or OUTCAR beside the file (FileInput::run_species), else the
+// symbols after the coordinates or the comment line (as pymatgen falls back to).
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -81,6 +82,9 @@ public:
         const bool selective = !mode.empty() && (mode[0] == 'S' || mode[0] == 's');
         if (selective) mode = line("the coordinate mode");
         const std::size_t first_position = i;
+        // VASP 4 (no species line): the run's POTCAR or OUTCAR names them, as VASP and
+        // pymatgen's Poscar.from_file take them; else the file's own hints.
+        if (species.empty() && file.run_species.size() == counts.size()) species = file.run_species;
         if (species.empty())
             species = vasp4_species(lines, first_position, counts, selective, comment);
         if (species.size() != counts.size()) {

@@ -71,11 +71,19 @@ Structure read_structure(const pugi::xml_node& s, const std::vector<int>& specie
     return out;
 }
 
-std::string functional(const pugi::xml_node& params) {
+// The first POTCAR's title ("PAW_PBE Si 05Jan2001") from <atominfo>'s atomtypes table.
+std::string potcar_title(const pugi::xml_document& doc) {
+    const auto row = doc.select_node("/modeling/atominfo/array[@name='atomtypes']/set/rc").node();
+    std::string title;
+    for (const auto& c : row.children("c")) title = c.child_value();  // the last column
+    return std::string(trim(title));
+}
+
+std::string functional(const pugi::xml_node& params, std::string_view potcar) {
     const auto value = [&](const char* name) {
         return std::string(trim(find_i(params, name).child_value()));
     };
-    return vasp_functional(value("LHFCALC"), value("METAGGA"), value("GGA"));
+    return vasp_functional(value("LHFCALC"), value("METAGGA"), value("GGA"), potcar);
 }
 
 class VasprunExtractor final : public Extractor {
@@ -102,7 +110,7 @@ public:
 
         nlohmann::json dft = nlohmann::json::object();
         const auto params = doc.child("modeling").child("parameters");
-        dft["exchange_correlation_functional"] = functional(params);
+        dft["exchange_correlation_functional"] = functional(params, potcar_title(doc));
         if (const auto encut = find_i(params, "ENCUT"))
             dft["cutoff_energy"] = number(encut, "ENCUT");
         const auto calcs = doc.child("modeling").children("calculation");
@@ -157,7 +165,7 @@ public:
 }  // namespace
 
 std::string vasp_functional(std::string_view lhfcalc, std::string_view metagga,
-                            std::string_view gga) {
+                            std::string_view gga, std::string_view potcar) {
     if (lhfcalc == "T" || lhfcalc == "true" || lhfcalc == ".TRUE.") return "hybrid";
     if (!metagga.empty() && metagga != "--" && metagga != "NONE" && metagga != "none") {
         return std::string(metagga);
@@ -168,7 +176,14 @@ std::string vasp_functional(std::string_view lhfcalc, std::string_view metagga,
     if (gga == "RP") return "RPBE";
     if (gga == "RE") return "revPBE";
     if (gga == "AM") return "AM05";
-    if (gga.empty() || gga == "--") return "LDA or the POTCAR's default";
+    if (gga.empty() || gga == "--") {
+        // Unset: VASP takes the POTCARs' functional, which their title names.
+        if (potcar.starts_with("PAW_PBE")) return "PBE";
+        if (potcar.starts_with("PAW_GGA")) return "PW91";
+        if (potcar.starts_with("PAW ") || potcar.starts_with("US ") || potcar == "PAW")
+            return "LDA";
+        return "LDA or the POTCAR's default";
+    }
     return std::string(gga);
 }
 

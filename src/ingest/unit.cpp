@@ -16,6 +16,7 @@
 #include "kiln/extract/archive_reader.hpp"
 #include "kiln/extract/extractor.hpp"
 #include "kiln/extract/format.hpp"
+#include "kiln/extract/grouping.hpp"
 #include "kiln/extract/magic_probe.hpp"
 #include "kiln/index/segment.hpp"
 #include "kiln/ingest/ingest.hpp"
@@ -81,13 +82,16 @@ struct Prepared {
 };
 
 // Format detection and metadata extraction: per file, so it runs on the worker threads.
-void identify(const std::string& record_path, Prepared& p, const IngestOptions& options) {
-    p.format = extract::detect_format(record_path, p.magic.mime_type,
-                                      extract::content_head(record_path, p.bytes));
+void identify(const InputFile& f, Prepared& p, const IngestOptions& options) {
+    p.format = extract::detect_format(f.record_path, p.magic.mime_type,
+                                      extract::content_head(f.record_path, p.bytes));
     if (options.extract && p.whole && p.error.empty() && p.format != "archive") {
         extract::ExtractLimits limits;
         limits.symprec = options.symprec;
-        p.extracted = extract::extract_file(record_path, p.format, p.bytes, limits);
+        // A VASP 4 POSCAR names no species: the POTCAR or OUTCAR of its run does.
+        const auto species =
+            p.format == "poscar" ? extract::vasp_species_beside(f.source_path) : std::vector<int>{};
+        p.extracted = extract::extract_file(f.record_path, p.format, p.bytes, limits, species);
     }
 }
 
@@ -114,7 +118,7 @@ Prepared prepare(const InputFile& f, const IngestOptions& options) {
         p.size = n;
         p.checksum = xxh3_128(p.bytes);
         p.magic = extract::MagicProbe::for_this_thread(magic).probe(p.bytes.data(), p.bytes.size());
-        identify(f.record_path, p, options);
+        identify(f, p, options);
     } catch (const Error& e) {
         p.error = e.what();
         p.whole = false;
@@ -226,6 +230,7 @@ public:
         nlohmann::json samples = nlohmann::json::array();
         std::uint64_t bytes = 0;
         std::uint64_t errors = 0;
+        const auto groups = group_rows();
         std::vector<store::RecordRow> outs(rows_.size());
         for (std::size_t i = 0; i < rows_.size(); ++i) {
             Row& r = rows_[i];
@@ -251,6 +256,10 @@ public:
                     samples.push_back({{"path", out.path}, {"error", out.error}});
                 }
             }
+        }
+        for (const auto& g : groups) {
+            outs.push_back(group_record(g, outs));
+            formats[g.kind] = formats.value(g.kind, 0) + 1;
         }
         // The index segment is built from the same records on a second thread while this
         // one writes the shard; it is written once the shard is committed (it names the
@@ -283,11 +292,11 @@ public:
             builder.join();
             if (segment_error) std::rethrow_exception(segment_error);
             fs::make_dirs(layout_.index_dir());
-            segment->write(layout_.segment(unit_.shard_id), unit_.shard_id, rows_.size(), checksum,
+            segment->write(layout_.segment(unit_.shard_id), unit_.shard_id, outs.size(), checksum,
                            options_.fsync);
         }
         return {{"shard", unit_.shard_id}, {"file", store::Layout::shard_relative(unit_.shard_id)},
-                {"records", rows_.size()}, {"files", unit_.files.size()},
+                {"records", outs.size()},  {"files", unit_.files.size()},
                 {"bytes", bytes},          {"packed_bytes", packed_bytes},
                 {"errors", errors},        {"checksum", checksum.hex()},
                 {"formats", formats},      {"mime_types", mimes},
@@ -295,6 +304,52 @@ public:
     }
 
 private:
+    // The unit's groups (IngestOptions::group) over its files' rows (not a file's further
+    // records, not archives themselves; an archive's members group among themselves). Each
+    // member's record names its group in kiln.group. Members index rows_.
+    std::vector<extract::FileGroup> group_rows() {
+        if (options_.group == "none") return {};
+        std::vector<std::string> paths;
+        std::vector<std::size_t> row_of;
+        for (std::size_t i = 0; i < rows_.size(); ++i) {
+            if (!rows_[i].part_of.empty() || rows_[i].format == "archive") continue;
+            paths.push_back(rows_[i].path);
+            row_of.push_back(i);
+        }
+        auto groups = extract::group_files(paths, options_.group == "dir");
+        for (auto& g : groups) {
+            for (auto& m : g.members) {
+                m = row_of[m];
+                rows_[m].extra_kiln["group"] = g.path;
+            }
+        }
+        return groups;
+    }
+
+    // The group's own record: its members' records merged (extract::merge_records). It has
+    // no bytes of its own; its checksum is the xxh3 of its members' checksums (hex, in order).
+    store::RecordRow group_record(const extract::FileGroup& g,
+                                  const std::vector<store::RecordRow>& outs) const {
+        std::vector<nlohmann::json> records;
+        Hasher128 sums;
+        for (const std::size_t m : g.members) {
+            records.push_back(nlohmann::json::parse(outs[m].metadata_json));
+            const std::string hex = outs[m].checksum.hex();
+            sums.update(hex.data(), hex.size());
+        }
+        store::RecordRow out;
+        out.id = store::record_id(unit_.shard_id, outs.size());
+        out.path = g.path;
+        out.format = g.kind;
+        out.checksum = sums.digest();
+        nlohmann::json merged = extract::merge_records(records, g);
+        merged["kiln"]["id"] = out.id;
+        merged["kiln"]["packed"] = false;
+        merged["mdf"] = records.front()["mdf"];
+        out.metadata_json = merged.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        return out;
+    }
+
     // The MDF-style record as JSON text. Written directly (not through nlohmann::json):
     // with many small files this is a hot path. Keys are in sorted order, as nlohmann
     // would write them, so the text is the same either way.

@@ -40,4 +40,28 @@ for f in sorted(glob.glob(sys.argv[1] + "/shards/*.h5")):
 assert n["material"] > 1000 and n["crystal_structure"] > 250, n
 print("extracted:", n)
 PY
+# VASP runs: one more record each, the same as `kiln extract --group` makes of the run's files
+# (whose final formula and energy tests/reference/outcar_reference.py checks against pymatgen).
+"$KILN" search "$D" 'kiln.format:vasp-run' --limit 0 --format jsonl > "$SCRATCH/runs.jsonl"
+$PY - "$SCRATCH/runs.jsonl" "$PMG" "$KILN" <<'PY'
+import json, os, subprocess, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+pmg, kiln = os.path.dirname(sys.argv[2].rstrip("/")), sys.argv[3]
+assert len(runs) >= 7, len(runs)
+for r in runs:
+    if r["kiln"]["path"] != "test_files/static_silicon/":
+        continue
+    members = [os.path.join(pmg, m) for m in r["kiln"]["members"]]
+    assert all(m.startswith("test_files/static_silicon/") for m in r["kiln"]["members"])
+    out = subprocess.run([kiln, "extract", "--group", *members], capture_output=True, text=True)
+    e = [json.loads(l) for l in out.stdout.splitlines() if '"vasp-run"' in l][0]
+    for block in ("material", "crystal_structure", "dft"):
+        assert e[block] == r[block], (block, e[block], r[block])
+    assert [f["checksum"] for f in e["files"]] == [f["checksum"] for f in r["files"]]
+    print("static_silicon run record = kiln extract --group:", r["material"]["formula"], r["dft"]["energy"])
+    break
+else:
+    raise AssertionError("no run record for static_silicon")
+print(len(runs), "VASP run records")
+PY
 pass "real files ingested and checked"

@@ -180,7 +180,8 @@ TEST(Registry, NamesSkeletonAndDecompression) {
         EXPECT_NE(ExtractorRegistry::builtin().find(n), nullptr) << n;
     }
     EXPECT_EQ(ExtractorRegistry::builtin().find("nonexistent"), nullptr);
-    const auto skel = ExtractorRegistry::builtin().find("skeleton")->extract({"f", "a\nb\n"});
+    const auto skel =
+        ExtractorRegistry::builtin().find("skeleton")->extract({"f", "a\nb\n", 0.01, {}});
     EXPECT_EQ(skel[0]["skeleton"]["lines"], 2);
     // gzip of "hello\n" (from Python's gzip.compress with mtime 0)
     const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,

@@ -12,7 +12,9 @@
   efermi, nelect and total_mag, so it reports the *first* value in the file, e.g. the Fermi
   level of the first electronic step of a relaxation; kiln reports the last, as ASE does.)
 - where a vasprun.xml of the same run lies beside a file named OUTCAR in a run directory
-  (not the mixed top directory of the test files), pymatgen's Vasprun:
+  (not the mixed top directory of the test files), pymatgen's Vasprun, and the run's record
+  from `kiln extract --group` (the reduced formula of the final structure, the final energy,
+  and every VASP file of the directory in files[]):
   dft.cutoff_energy = ENCUT, dft.converged = Vasprun.converged, and dft.ionic_steps = the
   number of ionic steps.
 
@@ -112,6 +114,26 @@ def main():
             got = {k: custom.get(k) if k == "nelect" else dft.get(k) for k in want}
             if got != want:
                 problems.append(f"{path}: kiln {got} vasprun.xml beside {want}")
+            # The run as one record (kiln extract --group): vasprun.xml's final structure and
+            # energy, every VASP file of the directory in files[].
+            run_dir = os.path.dirname(path)
+            vasp_files = sorted(os.path.join(run_dir, n) for n in os.listdir(run_dir)
+                                if n.upper().startswith(("OUTCAR", "INCAR", "POSCAR", "CONTCAR",
+                                                         "OSZICAR", "KPOINTS", "CHGCAR", "WAVECAR",
+                                                         "VASPRUN.XML", "POTCAR", "DOSCAR",
+                                                         "EIGENVAL", "PROCAR", "XDATCAR", "IBZKPT",
+                                                         "LOCPOT", "ELFCAR")))
+            grouped = subprocess.run([kiln, "extract", "--group", *vasp_files],
+                                     capture_output=True, text=True)
+            runs = [r for r in map(json.loads, grouped.stdout.splitlines())
+                    if r["kiln"]["format"] == "vasp-run"]
+            want_run = (run.final_structure.composition.reduced_formula, run.final_energy,
+                        len(vasp_files))
+            got_run = (Composition(runs[0]["material"]["formula"]).reduced_formula,
+                       runs[0]["dft"].get("energy"), len(runs[0]["files"])) if len(runs) == 1 else None
+            if got_run is None or got_run[0] != want_run[0] or got_run[2] != want_run[2] or \
+                    not close(got_run[1], want_run[1]):
+                problems.append(f"{run_dir}: kiln --group {got_run}, pymatgen Vasprun {want_run}")
             compared["pymatgen Vasprun"] += 1
     for p in problems:
         print("DISAGREE", p)

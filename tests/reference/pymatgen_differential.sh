@@ -17,6 +17,8 @@ trap 'rm -rf "$out"' EXIT
 /usr/bin/python3 "$here/yaml_reference.py" "$KILN" "$PMG"
 # OUTCARs against pymatgen's Outcar, ASE's vasp-out reader and the vasprun.xml beside.
 /usr/bin/python3 "$here/outcar_reference.py" "$KILN" "$PMG"
+# VASP 4 POSCARs with the species of the POTCAR or OUTCAR beside them, against ASE and pymatgen.
+/usr/bin/python3 "$here/vasp4_species_reference.py" "$KILN"
 # pw.x outputs (pymatgen-test-files and quantum-espresso-data) against PWOutput and ASE.
 /usr/bin/python3 "$here/espresso_reference.py" "$KILN"
 # HDF5 trees against h5py: PyTables' and h5py's test files, and the files of a kiln dataset.

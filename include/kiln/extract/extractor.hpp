@@ -17,6 +17,9 @@ struct FileInput {
     std::string name;
     std::string_view bytes;
     double symprec = 0.01;  // spglib tolerance (Angstrom) for space groups; 0: none
+    /// Species (Z, in POTCAR order) of the VASP run the file belongs to, from a POTCAR or
+    /// OUTCAR beside it (vasp_species_beside); a VASP 4 POSCAR, which names none, uses them.
+    std::vector<int> run_species;
 };
 
 /// Reads one format. Implementations are stateless and thread-safe.
@@ -66,6 +69,12 @@ struct ExtractLimits {
 [[nodiscard]] std::vector<nlohmann::json> extract_file(const std::string& name,
                                                        const std::string& format,
                                                        std::string_view bytes,
-                                                       const ExtractLimits& limits);
+                                                       const ExtractLimits& limits,
+                                                       const std::vector<int>& run_species = {});
+
+/// The species of the VASP run a file on disk belongs to, as VASP itself takes them: the
+/// VRHFIN lines of a POTCAR beside it (POTCAR<suffix>, POTCAR; .gz/.bz2/.xz too), else of an
+/// OUTCAR beside it (the same names). Empty when there is none or it cannot be read.
+[[nodiscard]] std::vector<int> vasp_species_beside(const std::string& path);
 
 }  // namespace kiln::extract

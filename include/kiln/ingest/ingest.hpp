@@ -32,6 +32,10 @@ struct IngestOptions {
     extract::MagicMode magic = extract::MagicMode::kFast;  // libmagic depth (see MagicMode)
     bool extract = true;    // run the format's extractor (material, crystal_structure, ...)
     double symprec = 0.01;  // spglib tolerance for space groups, Angstrom
+    // Files that make one more record together (extract/grouping.hpp): "vasp" (the files of
+    // one VASP run, MDF Connect's rule), "dir" (every directory), "none". A group's files are
+    // planned into one shard; its record follows theirs.
+    std::string group = "vasp";
     // Execution only (not in the digest): same output whatever their value.
     int threads = 1;    // OpenMP threads per rank reading and identifying files
     bool fsync = true;  // fsync shard files and directories at commit
@@ -55,8 +59,9 @@ struct IngestPlan {
 };
 
 /// Plans shards from walked files: contiguous runs of files (record-path order, so a
-/// directory stays together) balanced by bytes and count (tasks::plan_balanced). Shard ids are
-/// 0..n-1. Independent of the number of ranks.
+/// directory stays together) balanced by bytes and count (tasks::plan_balanced). The files of
+/// one group (IngestOptions::group) are moved next to its first file and never split across
+/// shards. Shard ids are 0..n-1. Independent of the number of ranks.
 [[nodiscard]] IngestPlan plan_ingest(std::vector<InputFile> files, const IngestOptions& options,
                                      const std::vector<std::string>& input_roots);
 
