@@ -79,5 +79,45 @@ TEST(DataCite, BuildsMdfStyleBlock) {
     EXPECT_THROW((void)datacite_block(m), UsageError);
 }
 
+TEST(IngestPlan, AVaspRunStaysInOneShardNextToItsFirstFile) {
+    // Walk order puts run/sub/ between the run's files; 150-byte shards would cut the run.
+    std::vector<InputFile> walked;
+    for (const char* p : {"in/a.cif", "in/run/INCAR", "in/run/OUTCAR", "in/run/sub/x.cif",
+                          "in/run/sub/y.cif", "in/run/vasprun.xml", "in/z.cif"}) {
+        walked.push_back({std::string("/abs/") + p, p, 100, ""});
+    }
+    IngestOptions o;
+    o.shard_bytes = 150;
+    const auto plan = plan_ingest(walked, o, {"/abs"});
+    std::vector<std::vector<std::string>> shards;
+    for (const auto& u : plan.units) {
+        shards.emplace_back();
+        for (const auto& f : u.files) shards.back().push_back(f.record_path);
+    }
+    const std::vector<std::vector<std::string>> want = {
+        {"in/a.cif"},
+        {"in/run/INCAR", "in/run/OUTCAR", "in/run/vasprun.xml"},
+        {"in/run/sub/x.cif"},
+        {"in/run/sub/y.cif"},
+        {"in/z.cif"}};
+    EXPECT_EQ(shards, want);
+    // Without grouping: walk order, a file per shard; and grouping is part of the digest.
+    IngestOptions none = o;
+    none.group = "none";
+    const auto flat = plan_ingest(walked, none, {"/abs"});
+    ASSERT_EQ(flat.units.size(), walked.size());
+    EXPECT_EQ(flat.units[3].files[0].record_path, "in/run/sub/x.cif");
+    EXPECT_EQ(flat.units[5].files[0].record_path, "in/run/vasprun.xml");
+    EXPECT_NE(flat.digest, plan.digest);
+    // By directory: every directory's files together.
+    IngestOptions dirs = o;
+    dirs.group = "dir";
+    const auto by_dir = plan_ingest(walked, dirs, {"/abs"});
+    ASSERT_EQ(by_dir.units.size(), 3U);
+    EXPECT_EQ(by_dir.units[0].files.size(), 2U);  // in/a.cif, in/z.cif
+    EXPECT_EQ(by_dir.units[1].files.size(), 3U);  // the run
+    EXPECT_EQ(by_dir.units[2].files.size(), 2U);  // in/run/sub/
+}
+
 }  // namespace
 }  // namespace kiln::ingest
