@@ -97,10 +97,8 @@ int run_extract(const Args& args) {
                                      {"data_type", escape_invalid_utf8(magic.description)},
                                      {"checksum", {{"xxh3_128", xxh3_128(bytes).hex()}}}};
         // A VASP 4 POSCAR names no species: the POTCAR or OUTCAR of its run does.
-        const auto species =
-            format == "poscar" ? extract::vasp_species_beside(path) : std::vector<int>{};
-        auto& records =
-            per_file.emplace_back(extract::extract_file(path, format, bytes, limits, species));
+        auto& records = per_file.emplace_back(extract::extract_file(
+            path, format, bytes, limits, [&] { return extract::vasp_species_beside(path); }));
         for (auto& r : records) {
             r["files"] = nlohmann::json::array({file});
             r["kiln"]["path"] = name;

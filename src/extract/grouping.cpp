@@ -168,7 +168,9 @@ std::vector<int> vasp_species_beside(const std::string& path) {
     if (!key || path.find('!') != std::string::npos) return {};  // archive members: not on disk
     const std::string dir = key->dir.empty() ? "." : key->dir;
     for (const std::string_view base : {"POTCAR", "OUTCAR"}) {
-        for (const std::string& suffix : {key->suffix, std::string()}) {
+        std::vector<std::string> suffixes{key->suffix};  // POTCAR.relax1, then POTCAR
+        if (!key->suffix.empty()) suffixes.emplace_back();
+        for (const std::string& suffix : suffixes) {
             for (const std::string_view z : {"", ".gz", ".bz2", ".xz"}) {
                 const std::string candidate =
                     dir + "/" + std::string(base) + suffix + std::string(z);

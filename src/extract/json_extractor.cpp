@@ -165,11 +165,13 @@ public:
         }
         try {
             if (auto r = pymatgen_record(j, file.symprec)) return {*r};
-            if (j.is_array() && !j.empty() && pymatgen_record(j[0], file.symprec)) {
-                std::vector<Json> records;
-                for (const Json& item : j) {
-                    if (records.size() >= kMaxRecords) break;
-                    if (auto r = pymatgen_record(item, file.symprec))
+            // A list whose first item is a pymatgen object: one record per such item (the
+            // first one read once: its space group is the costly part).
+            if (auto first = j.is_array() && !j.empty() ? pymatgen_record(j[0], file.symprec)
+                                                        : std::nullopt) {
+                std::vector<Json> records{std::move(*first)};
+                for (std::size_t i = 1; i < j.size() && records.size() < kMaxRecords; ++i) {
+                    if (auto r = pymatgen_record(j[i], file.symprec))
                         records.push_back(std::move(*r));
                 }
                 return records;

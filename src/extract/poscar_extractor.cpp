@@ -84,7 +84,10 @@ public:
         const std::size_t first_position = i;
         // VASP 4 (no species line): the run's POTCAR or OUTCAR names them, as VASP and
         // pymatgen's Poscar.from_file take them; else the file's own hints.
-        if (species.empty() && file.run_species.size() == counts.size()) species = file.run_species;
+        if (species.empty() && file.run_species) {
+            if (auto run = file.run_species(); run.size() == counts.size())
+                species = std::move(run);
+        }
         if (species.empty())
             species = vasp4_species(lines, first_position, counts, selective, comment);
         if (species.size() != counts.size()) {

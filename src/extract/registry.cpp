@@ -135,7 +135,7 @@ std::string content_head(const std::string& name, std::string_view bytes, std::s
 
 std::vector<nlohmann::json> extract_file(const std::string& name, const std::string& format,
                                          std::string_view bytes, const ExtractLimits& limits,
-                                         const std::vector<int>& run_species) {
+                                         std::function<std::vector<int>()> run_species) {
     const Extractor* extractor = ExtractorRegistry::builtin().find(format);
     if (extractor == nullptr || format == "skeleton") {
         return {{{"kiln", {{"format", format}}}}};
@@ -146,7 +146,7 @@ std::vector<nlohmann::json> extract_file(const std::string& name, const std::str
         std::string_view text = content;
         // A UTF-8 byte order mark (Windows editors write one) belongs to no materials format.
         if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
-        records = extractor->extract(FileInput{name, text, limits.symprec, run_species});
+        records = extractor->extract(FileInput{name, text, limits.symprec, std::move(run_species)});
     } catch (const std::exception& e) {
         return {{{"kiln",
                   {{"format", format}, {"error", escape_invalid_utf8(format + ": " + e.what())}}}}};

@@ -89,9 +89,9 @@ void identify(const InputFile& f, Prepared& p, const IngestOptions& options) {
         extract::ExtractLimits limits;
         limits.symprec = options.symprec;
         // A VASP 4 POSCAR names no species: the POTCAR or OUTCAR of its run does.
-        const auto species =
-            p.format == "poscar" ? extract::vasp_species_beside(f.source_path) : std::vector<int>{};
-        p.extracted = extract::extract_file(f.record_path, p.format, p.bytes, limits, species);
+        p.extracted = extract::extract_file(f.record_path, p.format, p.bytes, limits, [&] {
+            return extract::vasp_species_beside(f.source_path);
+        });
     }
 }
 

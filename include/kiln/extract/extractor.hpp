@@ -2,6 +2,7 @@
 // more MDF-style record fragments ({"material": ..., "crystal_structure": ..., "dft": ...}).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,8 +19,9 @@ struct FileInput {
     std::string_view bytes;
     double symprec = 0.01;  // spglib tolerance (Angstrom) for space groups; 0: none
     /// Species (Z, in POTCAR order) of the VASP run the file belongs to, from a POTCAR or
-    /// OUTCAR beside it (vasp_species_beside); a VASP 4 POSCAR, which names none, uses them.
-    std::vector<int> run_species;
+    /// OUTCAR beside it (vasp_species_beside). Called only by a VASP 4 POSCAR, which names
+    /// none: the files beside are looked for only then.
+    std::function<std::vector<int>()> run_species;
 };
 
 /// Reads one format. Implementations are stateless and thread-safe.
@@ -66,11 +68,9 @@ struct ExtractLimits {
 /// Runs the extractor of `format` over a file (decompressing first). Returns the records'
 /// fragments, each with "kiln": {"format": ...}; a file without extractor gives one empty
 /// fragment. Never throws for bad content: the error goes into "kiln": {"error": ...}.
-[[nodiscard]] std::vector<nlohmann::json> extract_file(const std::string& name,
-                                                       const std::string& format,
-                                                       std::string_view bytes,
-                                                       const ExtractLimits& limits,
-                                                       const std::vector<int>& run_species = {});
+[[nodiscard]] std::vector<nlohmann::json> extract_file(
+    const std::string& name, const std::string& format, std::string_view bytes,
+    const ExtractLimits& limits, std::function<std::vector<int>()> run_species = {});
 
 /// The species of the VASP run a file on disk belongs to, as VASP itself takes them: the
 /// VRHFIN lines of a POTCAR beside it (POTCAR<suffix>, POTCAR; .gz/.bz2/.xz too), else of an
