@@ -66,6 +66,15 @@ infer "kiln 2 replicas x 1 thread" "${K[@]}" --no-cache --replicas 2 --batch-max
 infer "kiln 4 replicas x 1 thread" "${K[@]}" --no-cache --replicas 4 --batch-max 2048
 infer "kiln 1 replica x 2 threads" "${K[@]}" --no-cache --threads 2
 infer "kiln 3 ranks (2 workers) x 1 replica" mpiexec -n 3 "${K[@]}" --no-cache --unit-rows 5000
+# Units in flight on one rank: 4 units of 5 000 rows one at a time, and two at once (the next
+# unit is read and featurized while the model runs).
+infer "kiln 4 units; 1 at a time (--concurrent-units 1)" "${K[@]}" --no-cache --unit-rows 5000 --concurrent-units 1
+infer "kiln 4 units; 2 at once (--concurrent-units 2)" "${K[@]}" --no-cache --unit-rows 5000 --concurrent-units 2
+# The dynamic batcher across units: 40 units of 500 rows, 4 at once; without a delay each
+# unit's rows make their own batches, with --batch-delay-us they share them.
+infer "kiln 40 units of 500; 1 at a time" "${K[@]}" --no-cache --unit-rows 500 --concurrent-units 1
+infer "kiln 40 units of 500; 4 at once; no delay" "${K[@]}" --no-cache --unit-rows 500 --concurrent-units 4
+infer "kiln 40 units of 500; 4 at once; --batch-delay-us 20000" "${K[@]}" --no-cache --unit-rows 500 --concurrent-units 4 --batch-delay-us 20000
 : > "$WORK/runs"
 for _ in $(seq "$REPS"); do
   read -r py_s py_model py_rows < <($PY benchmarks/infer_python_loop.py "$WORK/data" "$MODEL" 65536 1)

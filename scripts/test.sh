@@ -15,10 +15,12 @@ ctest --preset ci "$@"
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$(nproc)"
 ctest --preset asan "$@"
-# The engine (batches over replica threads) and result-cache tests under ThreadSanitizer.
+# The engine (dynamic batcher over replica threads, concurrent calls), the result cache and
+# the task runner's worker threads under ThreadSanitizer.
 cmake --preset tsan >/dev/null
-cmake --build --preset tsan --target infer_test
+cmake --build --preset tsan --target infer_test tasks_test
 build/tsan/tests/infer_test --gtest_brief=1 --gtest_filter='Engine.*:ResultCache.*:CacheKeyMaker.*'
+build/tsan/tests/tasks_test --gtest_brief=1 --gtest_filter='RunUnits*'
 # libFuzzer harnesses (clang, ASan+UBSan): the corpus and crash regressions replayed, then 20 s
 # of fuzzing per harness. Longer runs: tests/fuzz/run.sh 3600.
 tests/fuzz/run.sh 20

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <unordered_set>
 
 #include "cli/command_line.hpp"
@@ -78,6 +79,7 @@ struct Settings {
     model::ModelId model;
     infer::EngineOptions engine;
     std::uint64_t unit_rows = 65536;
+    int concurrent_units = 2;
     bool cache_persist = false;
     bool fsync = true;
     int max_attempts = 2;
@@ -85,7 +87,8 @@ struct Settings {
     std::string metrics_path, summary_path;
 };
 
-// A worker's state: its engine (created at the first unit) and open shards.
+// A worker's state: its engine (created at the first unit) and open shards. Runs
+// `concurrent_units` units at once, on the runner's threads.
 struct Worker {
     const Settings& s;
     const model::Servable& servable;
@@ -93,8 +96,10 @@ struct Worker {
     const infer::Featurizer& featurizer;
     std::unique_ptr<infer::Engine> engine;
     std::map<std::string, store::ShardReader> shards;
+    std::mutex mutex;  // engine creation and shards
 
     infer::Engine& get_engine() {
+        const std::lock_guard lock(mutex);
         if (!engine) {
             auto load = [this] {
                 infer::Backend& backend = infer::load_backend("torch");
@@ -129,11 +134,15 @@ struct Worker {
 
     Json run(const Unit& u, const std::string& out_dir) {
         const std::string path = (std::filesystem::path(s.data) / u.shard_file).string();
-        auto it = shards.find(path);
-        if (it == shards.end()) it = shards.emplace(path, store::ShardReader(path)).first;
         std::vector<std::uint64_t> rows;
         for (std::uint64_t r = u.row_begin; r < u.row_end; ++r) rows.push_back(r);
-        const auto metadata = it->second.metadata_at(rows);
+        std::vector<std::string> metadata;
+        {
+            const std::lock_guard lock(mutex);
+            auto it = shards.find(path);
+            if (it == shards.end()) it = shards.emplace(path, store::ShardReader(path)).first;
+            metadata = it->second.metadata_at(rows);
+        }
 
         store::Predictions p;
         p.shard_id = u.shard_id;
@@ -155,9 +164,8 @@ struct Worker {
             ++x.rows;
             p.record_ids.push_back(id);
         }
-        infer::Engine& e = get_engine();
-        const infer::Metrics before = e.metrics();
-        const infer::Matrix y = e.predict(x);
+        infer::Metrics mine;  // this unit's share of the engine's counters
+        const infer::Matrix y = get_engine().predict(x, &mine);
         p.columns = static_cast<std::uint64_t>(y.cols);
         p.values.assign(y.values.begin(), y.values.end());
         p.provenance = {{"model", servable.name},
@@ -169,17 +177,16 @@ struct Worker {
                         {"options",
                          {{"replicas", s.engine.replicas},
                           {"batch_max", s.engine.batch_max},
+                          {"batch_delay_us", s.engine.batch_delay_us},
                           {"device", s.engine.device},
                           {"cache", s.engine.cache},
                           {"unit_rows", s.unit_rows}}}};
         store::write_predictions(out_dir + "/" + output_name(u), p, s.fsync);
-        // The unit's own share of the counters (the engine's are cumulative).
-        const infer::Metrics delta = e.metrics().since(before);
         return {{"rows", rows.size()},
                 {"predicted", p.record_ids.size()},
                 {"skipped", p.skipped.size()},
                 {"file", output_name(u)},
-                {"metrics", delta.to_json()}};
+                {"metrics", mine.to_json()}};
     }
 };
 
@@ -255,6 +262,13 @@ int run_infer(const Args& args) {
         "model replicas per rank, each on its own thread")(
         "batch-max", po::value<std::int64_t>()->default_value(65536),
         "most rows per model execution")(
+        "batch-delay-us", po::value<std::int64_t>()->default_value(0),
+        "how long a replica waits for a batch to fill before it runs fewer rows")(
+        "concurrent-units", po::value<int>()->default_value(2),
+        "units a rank works on at once: one is read and featurized while another's rows are "
+        "in the model, and their rows can share batches")(
+        "warmup-batches", po::value<int>()->default_value(2),
+        "batches of zeros per replica before the first timed one")(
         "device", po::value<std::string>()->default_value("auto"),
         "cpu | cuda (node-local rank modulo visible GPUs) | cuda:N | auto (cuda if there is one)")(
         "threads", po::value<int>()->default_value(1), "LibTorch intra-op threads per rank")(
@@ -291,6 +305,9 @@ int run_infer(const Args& args) {
     s.model = model::ModelId::parse(cl.vm["model"].as<std::string>());
     s.engine.replicas = cl.vm["replicas"].as<int>();
     s.engine.batch_max = cl.vm["batch-max"].as<std::int64_t>();
+    s.engine.batch_delay_us = cl.vm["batch-delay-us"].as<std::int64_t>();
+    s.engine.warmup_batches = cl.vm["warmup-batches"].as<int>();
+    s.concurrent_units = cl.vm["concurrent-units"].as<int>();
     s.engine.device = cl.vm["device"].as<std::string>();
     s.engine.threads = cl.vm["threads"].as<int>();
     s.engine.cache = !cl.vm["no-cache"].as<bool>();
@@ -304,9 +321,12 @@ int run_infer(const Args& args) {
     s.metrics_path = get_or<std::string>(cl.vm, "metrics", "");
     s.summary_path = get_or<std::string>(cl.vm, "summary", "");
     if (s.engine.replicas < 1 || s.engine.batch_max < 1 || s.engine.threads < 1 ||
-        s.unit_rows < 1 || s.max_attempts < 1)
+        s.unit_rows < 1 || s.max_attempts < 1 || s.concurrent_units < 1)
         throw ConfigError(
-            "--replicas, --batch-max, --threads, --unit-rows and --max-attempts must be >= 1");
+            "--replicas, --batch-max, --threads, --unit-rows, --concurrent-units and "
+            "--max-attempts must be >= 1");
+    if (s.engine.batch_delay_us < 0 || s.engine.warmup_batches < 0)
+        throw ConfigError("--batch-delay-us and --warmup-batches must be >= 0");
 
     install_stop_handlers();
     const mpi::Comm comm = mpi::Comm::world();
@@ -377,7 +397,7 @@ int run_infer(const Args& args) {
     int exit_code = 0;
     if (!agree_to_continue(comm, status, exit_code)) return exit_code;
 
-    Worker worker{s, servable, model_file, *featurizer, nullptr, {}};
+    Worker worker{s, servable, model_file, *featurizer, nullptr, {}, {}};
     Progress progress("infer", "rows", todo_rows, 0, s.progress_interval_s);
     std::uint64_t done_rows = 0, predicted = 0, skipped = 0;
     infer::Metrics metrics;
@@ -390,6 +410,8 @@ int run_infer(const Args& args) {
     };
     tasks::RunOptions run_options;
     run_options.max_attempts = s.max_attempts;
+    run_options.worker_threads = s.concurrent_units;
+    run_options.units_in_flight = s.concurrent_units + 1;
     tasks::RunReport report;
     try {
         report = tasks::run_units(

@@ -21,16 +21,16 @@ Hash128 CacheKeyMaker::key(std::span<const float> row) const {
     return hasher.digest();
 }
 
-ResultCache::ResultCache(std::size_t max_bytes, std::size_t columns) : columns_(columns) {
-    // Per entry: the key, the values, two flag bytes, and ~48 bytes of hash-map node.
-    const std::size_t per_entry = sizeof(Hash128) + columns * sizeof(float) + 2 + 48;
-    const std::size_t n = std::max<std::size_t>(1, max_bytes / per_entry);
-    keys_.resize(n);
-    values_.resize(n * columns);
-    referenced_.assign(n, 0);
-    used_.assign(n, 0);
-    index_.reserve(n);
+namespace {
+// Per entry: the key, the values, a flag byte, and ~48 bytes of hash-map node.
+std::size_t entries_in(std::size_t max_bytes, std::size_t columns) {
+    const std::size_t per_entry = sizeof(Hash128) + columns * sizeof(float) + 1 + 48;
+    return std::max<std::size_t>(1, max_bytes / per_entry);
 }
+}  // namespace
+
+ResultCache::ResultCache(std::size_t max_bytes, std::size_t columns)
+    : columns_(columns), capacity_(entries_in(max_bytes, columns)) {}
 
 bool ResultCache::lookup(const Hash128& key, std::span<float> out) {
     const auto it = index_.find(key);
@@ -52,19 +52,23 @@ void ResultCache::insert(const Hash128& key, std::span<const float> value) {
     std::uint32_t slot = 0;
     if (const auto it = index_.find(key); it != index_.end()) {
         slot = it->second;
+    } else if (keys_.size() < capacity_) {  // room left: a new slot at the end
+        slot = static_cast<std::uint32_t>(keys_.size());
+        keys_.push_back(key);
+        values_.resize(values_.size() + columns_);
+        referenced_.push_back(0);
+        index_.emplace(key, slot);
+        ++counters_.inserts;
     } else {
-        // CLOCK: advance the hand past referenced slots (clearing their bit) to a victim.
-        while (used_[hand_] != 0 && referenced_[hand_] != 0) {
+        // Full. CLOCK: advance the hand past referenced slots (clearing their bit) to a victim.
+        while (referenced_[hand_] != 0) {
             referenced_[hand_] = 0;
-            hand_ = (hand_ + 1) % keys_.size();
+            hand_ = (hand_ + 1) % capacity_;
         }
         slot = static_cast<std::uint32_t>(hand_);
-        hand_ = (hand_ + 1) % keys_.size();
-        if (used_[slot] != 0) {
-            index_.erase(keys_[slot]);
-            ++counters_.evictions;
-        }
-        used_[slot] = 1;
+        hand_ = (hand_ + 1) % capacity_;
+        index_.erase(keys_[slot]);
+        ++counters_.evictions;
         keys_[slot] = key;
         index_.emplace(key, slot);
         ++counters_.inserts;
@@ -75,18 +79,20 @@ void ResultCache::insert(const Hash128& key, std::span<const float> value) {
 }
 
 void ResultCache::export_to(store::CacheContents& out) const {
-    for (std::size_t s = 0; s < keys_.size(); ++s) {
-        if (used_[s] == 0) continue;
-        out.key_high.push_back(keys_[s].high);
-        out.key_low.push_back(keys_[s].low);
-        for (std::size_t c = 0; c < columns_; ++c) out.values.push_back(values_[s * columns_ + c]);
+    out.key_high.reserve(out.key_high.size() + keys_.size());
+    out.key_low.reserve(out.key_low.size() + keys_.size());
+    for (const Hash128& k : keys_) {
+        out.key_high.push_back(k.high);
+        out.key_low.push_back(k.low);
     }
+    out.values.insert(out.values.end(), values_.begin(), values_.end());
 }
 
 void ResultCache::import_from(const store::CacheContents& in) {
     if (in.columns != columns_) return;
     std::vector<float> row(columns_);
     const Counters saved = counters_;
+    index_.reserve(std::min(capacity_, index_.size() + in.key_high.size()));
     for (std::size_t e = 0; e < in.key_high.size(); ++e) {
         for (std::size_t c = 0; c < columns_; ++c)
             row[c] = static_cast<float>(in.values[e * columns_ + c]);

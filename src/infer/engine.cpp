@@ -1,16 +1,18 @@
 #include "kiln/infer/engine.hpp"
 
-#include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <exception>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
 
 #include "kiln/core/error.hpp"
+#include "kiln/core/log.hpp"
 
 namespace kiln::infer {
 namespace {
@@ -72,10 +74,12 @@ void each_counter(Metrics& a, const Metrics& b, Op op) {
     op(a.cache_misses, b.cache_misses);
     op(a.cache_evictions, b.cache_evictions);
     op(a.batch_halvings, b.batch_halvings);
+    op(a.warmup_count, b.warmup_count);
     op(a.queue_us, b.queue_us);
     op(a.compute_input_us, b.compute_input_us);
     op(a.compute_infer_us, b.compute_infer_us);
     op(a.compute_output_us, b.compute_output_us);
+    op(a.warmup_us, b.warmup_us);
 }
 
 }  // namespace
@@ -103,6 +107,8 @@ nlohmann::json Metrics::to_json() const {
             {"nv_cache_num_misses_per_model", cache_misses},
             {"kiln_cache_evictions", cache_evictions},
             {"kiln_batch_halvings", batch_halvings},
+            {"kiln_warmup_count", warmup_count},
+            {"kiln_warmup_duration_us", warmup_us},
             {"kiln_unique_rows", unique_rows}};
 }
 
@@ -120,9 +126,26 @@ Metrics Metrics::from_json(const nlohmann::json& j) {
     m.cache_misses = j.value("nv_cache_num_misses_per_model", std::uint64_t{0});
     m.cache_evictions = j.value("kiln_cache_evictions", std::uint64_t{0});
     m.batch_halvings = j.value("kiln_batch_halvings", std::uint64_t{0});
+    m.warmup_count = j.value("kiln_warmup_count", std::uint64_t{0});
+    m.warmup_us = j.value("kiln_warmup_duration_us", 0.0);
     m.unique_rows = j.value("kiln_unique_rows", std::uint64_t{0});
     return m;
 }
+
+struct Engine::Request {
+    const float* rows = nullptr;  // n rows of input_columns: the call's cache misses
+    float* out = nullptr;         // n rows of output_columns
+    std::size_t n = 0, taken = 0, finished = 0;
+    std::exception_ptr error;
+    Clock::time_point queued;
+    Metrics* metrics = nullptr;  // the call's counters
+};
+
+// Rows [begin, begin + count) of a request, inside one batch.
+struct Engine::Piece {
+    Request* request = nullptr;
+    std::size_t begin = 0, count = 0;
+};
 
 Engine::Engine(ReplicaLoader load_replica, const std::string& model_sha256,
                const std::string& featurizer, std::int64_t input_columns,
@@ -134,18 +157,169 @@ Engine::Engine(ReplicaLoader load_replica, const std::string& model_sha256,
       options_(options) {
     if (options.replicas < 1) throw ConfigError("--replicas must be >= 1");
     if (options.batch_max < 1) throw ConfigError("--batch-max must be >= 1");
+    if (options.batch_delay_us < 0) throw ConfigError("--batch-delay-us must be >= 0");
+    if (options.warmup_batches < 0) throw ConfigError("--warmup-batches must be >= 0");
     if (options.cache)
         cache_ = std::make_unique<ResultCache>(options.cache_bytes,
                                                static_cast<std::size_t>(output_columns));
 }
 
-Matrix Engine::predict(const Matrix& rows) {
+Engine::~Engine() {
+    {
+        const std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    work_ready_.notify_all();
+    for (auto& t : threads_) t.join();
+}
+
+Metrics Engine::metrics() const {
+    const std::lock_guard lock(mutex_);
+    return metrics_;
+}
+
+namespace {
+
+// Runs `warmup_batches` batches of zero rows on a freshly loaded replica: batch_max rows on a
+// GPU (the caching allocator then holds a block of the largest size), at most 64 on a CPU,
+// where the cost of a first call is LibTorch's profiling of the graph, not the batch size.
+// A failing warm-up is only a warning: the real batches report the model's error.
+void warm_up(Model& model, std::int64_t columns, const EngineOptions& o, Metrics& call) {
+    const bool gpu = model.device().starts_with("cuda");
+    const std::int64_t rows = gpu ? o.batch_max : std::min<std::int64_t>(o.batch_max, 64);
+    const Matrix zeros{std::vector<float>(static_cast<std::size_t>(rows * columns), 0.0F), rows,
+                       columns};
+    for (int b = 0; b < o.warmup_batches; ++b) {
+        const auto t0 = Clock::now();
+        try {
+            (void)model.run(zeros);
+        } catch (const std::exception& e) {
+            log::warn(std::string("a warm-up batch failed (real batches will report it): ") +
+                      e.what());
+            return;
+        }
+        ++call.warmup_count;
+        call.warmup_us += micros(t0, Clock::now());
+    }
+}
+
+}  // namespace
+
+void Engine::start_replicas(Metrics& call) {
+    std::call_once(started_, [&] {
+        std::vector<std::unique_ptr<Model>> loaded;
+        for (int r = 0; r < options_.replicas; ++r) {
+            loaded.push_back(load_replica_());
+            warm_up(*loaded.back(), input_columns_, options_, call);
+        }
+        const std::lock_guard lock(mutex_);
+        replicas_ = std::move(loaded);
+        for (const auto& m : replicas_)
+            threads_.emplace_back([this, model = m.get()] { serve(*model); });
+    });
+}
+
+// A replica's thread: takes up to batch_max queued rows (waiting up to batch_delay_us for
+// that many), runs them, repeats until the engine stops.
+void Engine::serve(Model& model) {
+    const auto batch = static_cast<std::size_t>(options_.batch_max);
+    const std::chrono::microseconds delay(options_.batch_delay_us);
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        work_ready_.wait(lock, [&] { return stopping_ || queued_rows_ > 0; });
+        if (queued_rows_ == 0) return;  // stopping, nothing left
+        if (queued_rows_ < batch && delay.count() > 0) {
+            work_ready_.wait_until(lock, queue_.front()->queued + delay, [&] {
+                return stopping_ || queued_rows_ >= batch || queued_rows_ == 0;
+            });
+            if (queued_rows_ == 0) continue;  // another replica took them
+        }
+        std::vector<Piece> pieces;
+        std::size_t rows = 0;
+        while (rows < batch && !queue_.empty()) {
+            Request* q = queue_.front();
+            const std::size_t k = std::min(batch - rows, q->n - q->taken);
+            pieces.push_back({q, q->taken, k});
+            q->taken += k;
+            rows += k;
+            if (q->taken == q->n) queue_.pop_front();
+        }
+        queued_rows_ -= rows;
+        if (queued_rows_ > 0) work_ready_.notify_one();
+        const auto taken = Clock::now();
+        lock.unlock();
+        run_batch(model, pieces, rows, taken);
+        lock.lock();
+    }
+}
+
+void Engine::run_batch(Model& model, const std::vector<Piece>& pieces, std::size_t rows,
+                       Clock::time_point taken) {
+    const auto in_cols = static_cast<std::size_t>(input_columns_);
+    const auto out_cols = static_cast<std::size_t>(output_columns_);
+    Matrix x{std::vector<float>(rows * in_cols), static_cast<std::int64_t>(rows), input_columns_};
+    std::size_t at = 0;
+    for (const Piece& p : pieces) {
+        std::memcpy(x.values.data() + at * in_cols, p.request->rows + p.begin * in_cols,
+                    p.count * in_cols * sizeof(float));
+        at += p.count;
+    }
+    const auto t1 = Clock::now();
+    Matrix y;
+    std::uint64_t executions = 0, halvings = 0;
+    std::optional<Status> error;
+    try {
+        y = run_halving(model, x, executions, halvings);
+        if (y.rows != x.rows || y.cols != output_columns_)
+            throw DataError("the model gave (" + std::to_string(y.rows) + ", " +
+                            std::to_string(y.cols) + ") for a batch of " + std::to_string(x.rows) +
+                            " rows, expected (" + std::to_string(x.rows) + ", " +
+                            std::to_string(output_columns_) + ")");
+    } catch (...) {
+        error = Status::from_current_exception();
+    }
+    const auto t2 = Clock::now();
+    if (!error) {  // each piece's rows are its request's alone: no lock needed
+        at = 0;
+        for (const Piece& p : pieces) {
+            std::memcpy(p.request->out + p.begin * out_cols, y.values.data() + at * out_cols,
+                        p.count * out_cols * sizeof(float));
+            at += p.count;
+        }
+    }
+    const std::lock_guard lock(mutex_);
+    Metrics& owner = *pieces.front().request->metrics;
+    owner.exec_count += executions;
+    owner.batch_halvings += halvings;
+    owner.compute_input_us += micros(taken, t1);
+    owner.compute_infer_us += micros(t1, t2);
+    for (const Piece& p : pieces) {
+        p.request->metrics->queue_us += micros(p.request->queued, taken);
+        p.request->finished += p.count;
+        // Each failed call gets an exception of its own (they are rethrown on their threads).
+        if (error && !p.request->error)
+            p.request->error = std::make_exception_ptr(Error(error->message, error->code));
+    }
+    if (error) {  // the failed requests' rows still queued will not run
+        std::erase_if(queue_, [&](Request* q) {
+            if (!q->error) return false;
+            queued_rows_ -= q->n - q->taken;
+            q->finished += q->n - q->taken;
+            q->taken = q->n;
+            return true;
+        });
+    }
+    work_done_.notify_all();
+}
+
+Matrix Engine::predict(const Matrix& rows, Metrics* mine) {
     const auto t_begin = Clock::now();
     const auto in_cols = static_cast<std::size_t>(input_columns_);
     const auto out_cols = static_cast<std::size_t>(output_columns_);
     const auto n = static_cast<std::size_t>(rows.rows);
     Matrix out{std::vector<float>(n * out_cols), rows.rows, output_columns_};
-    metrics_.inference_count += n;
+    Metrics call;
+    call.inference_count = n;
 
     // Unique rows by key; each remembers the first input row that has it.
     std::vector<std::size_t> unique_of(n);
@@ -165,100 +339,81 @@ Matrix Engine::predict(const Matrix& rows) {
         }
     }
     const std::size_t u = unique_first.size();
-    metrics_.unique_rows += u;
+    call.unique_rows = u;
 
-    // The cache answers what it knows; the rest are misses, gathered into one matrix.
+    // The cache answers what it knows; the misses are gathered into one matrix.
     std::vector<float> unique_out(u * out_cols);
     std::vector<std::size_t> misses;
-    for (std::size_t i = 0; i < u; ++i) {
-        if (cache_ && cache_->lookup(unique_key[i], {unique_out.data() + i * out_cols, out_cols}))
-            continue;
-        misses.push_back(i);
+    {
+        const std::lock_guard lock(mutex_);
+        for (std::size_t i = 0; i < u; ++i) {
+            if (cache_ &&
+                cache_->lookup(unique_key[i], {unique_out.data() + i * out_cols, out_cols}))
+                continue;
+            misses.push_back(i);
+        }
     }
     if (cache_) {
-        metrics_.cache_hits = cache_->counters().hits;
-        metrics_.cache_misses = cache_->counters().misses;
+        call.cache_misses = misses.size();
+        call.cache_hits = u - misses.size();
     }
-    const auto t_gathered = Clock::now();
+    std::vector<float> miss_rows(misses.size() * in_cols);
+    std::vector<float> miss_out(misses.size() * out_cols);
+    for (std::size_t i = 0; i < misses.size(); ++i)
+        std::memcpy(miss_rows.data() + i * in_cols,
+                    rows.values.data() + unique_first[misses[i]] * in_cols,
+                    in_cols * sizeof(float));
+    call.compute_input_us += micros(t_begin, Clock::now());
 
-    // Batches of the misses over the replicas: each replica thread takes the next batch.
-    const auto batch = static_cast<std::size_t>(options_.batch_max);
-    const std::size_t batches = (misses.size() + batch - 1) / batch;
-    if (batches > 0 && replicas_.empty()) {
-        for (int r = 0; r < options_.replicas; ++r) replicas_.push_back(load_replica_());
-    }
-    std::atomic<std::size_t> next{0};
-    std::mutex mutex;
+    // The misses go to the replicas' queue; this call waits for all of its rows.
     std::exception_ptr failure;
-    double queue_us = 0, input_us = 0, infer_us = 0;
-    auto replica_loop = [&](std::size_t r) {
-        for (std::size_t b; (b = next.fetch_add(1)) < batches;) {
-            const auto t0 = Clock::now();
-            const std::size_t begin = b * batch;
-            const std::size_t end = std::min(misses.size(), begin + batch);
-            Matrix x{std::vector<float>((end - begin) * in_cols),
-                     static_cast<std::int64_t>(end - begin), input_columns_};
-            for (std::size_t i = begin; i < end; ++i)
-                std::memcpy(x.values.data() + (i - begin) * in_cols,
-                            rows.values.data() + unique_first[misses[i]] * in_cols,
-                            in_cols * sizeof(float));
-            const auto t1 = Clock::now();
-            Matrix y;
-            std::uint64_t executions = 0, halvings = 0;
-            try {
-                y = run_halving(*replicas_[r], x, executions, halvings);
-                if (y.rows != x.rows || y.cols != output_columns_)
-                    throw DataError("the model gave (" + std::to_string(y.rows) + ", " +
-                                    std::to_string(y.cols) + ") for a batch of " +
-                                    std::to_string(x.rows) + " rows, expected (" +
-                                    std::to_string(x.rows) + ", " +
-                                    std::to_string(output_columns_) + ")");
-            } catch (...) {
-                const std::lock_guard lock(mutex);
-                if (!failure) failure = std::current_exception();
-                next = batches;  // stop handing out batches
-                return;
-            }
-            const auto t2 = Clock::now();
-            for (std::size_t i = begin; i < end; ++i)
-                std::memcpy(unique_out.data() + misses[i] * out_cols,
-                            y.values.data() + (i - begin) * out_cols, out_cols * sizeof(float));
-            const std::lock_guard lock(mutex);
-            queue_us += micros(t_gathered, t0);
-            input_us += micros(t0, t1);
-            infer_us += micros(t1, t2);
-            metrics_.exec_count += executions;
-            metrics_.batch_halvings += halvings;
+    if (!misses.empty()) {
+        try {
+            start_replicas(call);
+        } catch (...) {
+            failure = std::current_exception();
         }
-    };
-    const std::size_t threads = std::min<std::size_t>(replicas_.size(), batches);
-    if (threads <= 1) {
-        if (batches > 0) replica_loop(0);
-    } else {
-        std::vector<std::thread> pool;
-        for (std::size_t r = 0; r < threads; ++r) pool.emplace_back(replica_loop, r);
-        for (auto& t : pool) t.join();
     }
-    metrics_.queue_us += queue_us;
-    metrics_.compute_input_us += input_us + micros(t_begin, t_gathered);
-    metrics_.compute_infer_us += infer_us;
-    if (failure) {
-        ++metrics_.request_failure;
-        std::rethrow_exception(failure);
+    if (!misses.empty() && !failure) {
+        Request q;
+        q.rows = miss_rows.data();
+        q.out = miss_out.data();
+        q.n = misses.size();
+        q.metrics = &call;
+        std::unique_lock lock(mutex_);
+        q.queued = Clock::now();
+        queue_.push_back(&q);
+        queued_rows_ += q.n;
+        work_ready_.notify_all();
+        work_done_.wait(lock, [&] { return q.finished == q.n; });
+        failure = q.error;
     }
 
     // Remember the new results; scatter to every input row.
     const auto t_out = Clock::now();
-    if (cache_) {
-        for (const std::size_t i : misses)
-            cache_->insert(unique_key[i], {unique_out.data() + i * out_cols, out_cols});
-        metrics_.cache_evictions = cache_->counters().evictions;
+    const std::lock_guard lock(mutex_);
+    if (failure) {
+        ++call.request_failure;
+        metrics_.add(call);
+        if (mine != nullptr) mine->add(call);
+        std::rethrow_exception(failure);
     }
+    if (cache_) {
+        const std::uint64_t evictions = cache_->counters().evictions;
+        for (std::size_t i = 0; i < misses.size(); ++i)
+            cache_->insert(unique_key[misses[i]], {miss_out.data() + i * out_cols, out_cols});
+        call.cache_evictions = cache_->counters().evictions - evictions;
+    }
+    for (std::size_t i = 0; i < misses.size(); ++i)
+        std::memcpy(unique_out.data() + misses[i] * out_cols, miss_out.data() + i * out_cols,
+                    out_cols * sizeof(float));
     for (std::size_t r = 0; r < n; ++r)
         std::memcpy(out.values.data() + r * out_cols, unique_out.data() + unique_of[r] * out_cols,
                     out_cols * sizeof(float));
-    metrics_.compute_output_us += micros(t_out, Clock::now());
-    ++metrics_.request_success;
+    call.compute_output_us += micros(t_out, Clock::now());
+    ++call.request_success;
+    metrics_.add(call);
+    if (mine != nullptr) mine->add(call);
     return out;
 }
 

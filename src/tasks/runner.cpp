@@ -1,12 +1,17 @@
 #include "kiln/tasks/runner.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "kiln/core/log.hpp"
 #include "kiln/core/wire.hpp"
@@ -65,6 +70,93 @@ Result run_one(const WorkFn& work, std::uint64_t unit, int attempt, const std::s
 }
 
 using Clock = std::chrono::steady_clock;
+
+constexpr double kPollSeconds = 0.002;
+
+struct Held {
+    std::uint64_t unit = 0;
+    int attempt = 1;
+    std::string payload;
+};
+
+// Runs units on `threads` threads and hands their results back to the calling thread, which
+// keeps every MPI call. With one thread a unit runs at once, on the calling thread.
+class UnitPool {
+public:
+    UnitPool(const WorkFn& work, int threads) : work_(work), capacity_(std::max(1, threads)) {
+        if (capacity_ > 1) {
+            for (int t = 0; t < capacity_; ++t) pool_.emplace_back([this] { serve(); });
+        }
+    }
+    UnitPool(const UnitPool&) = delete;
+    UnitPool& operator=(const UnitPool&) = delete;
+    ~UnitPool() {
+        {
+            const std::lock_guard lock(mutex_);
+            closing_ = true;
+        }
+        jobs_ready_.notify_all();
+        for (auto& t : pool_) t.join();
+    }
+
+    [[nodiscard]] bool has_room() const noexcept { return busy_ < capacity_; }
+    [[nodiscard]] bool idle() const noexcept { return busy_ == 0; }
+
+    void start(Held h) {
+        ++busy_;
+        if (pool_.empty()) {
+            results_.push_back(run_one(work_, h.unit, h.attempt, h.payload));
+            return;
+        }
+        {
+            const std::lock_guard lock(mutex_);
+            jobs_.push_back(std::move(h));
+        }
+        jobs_ready_.notify_one();
+    }
+
+    /// The next finished unit's result, waiting at most `timeout_s` for one.
+    std::optional<Result> take(double timeout_s) {
+        std::unique_lock lock(mutex_);
+        results_ready_.wait_for(lock, std::chrono::duration<double>(timeout_s),
+                                [&] { return !results_.empty(); });
+        if (results_.empty()) return std::nullopt;
+        Result r = std::move(results_.front());
+        results_.pop_front();
+        --busy_;
+        return r;
+    }
+
+private:
+    void serve() {
+        for (;;) {
+            Held h;
+            {
+                std::unique_lock lock(mutex_);
+                jobs_ready_.wait(lock, [&] { return closing_ || !jobs_.empty(); });
+                if (jobs_.empty()) return;
+                h = std::move(jobs_.front());
+                jobs_.pop_front();
+            }
+            Result r = run_one(work_, h.unit, h.attempt, h.payload);
+            {
+                const std::lock_guard lock(mutex_);
+                results_.push_back(std::move(r));
+            }
+            results_ready_.notify_one();
+        }
+    }
+
+    const WorkFn& work_;
+    const int capacity_;
+    int busy_ = 0;  // started and not yet taken; only the calling thread touches it
+    std::vector<std::thread> pool_;
+    std::mutex mutex_;
+    std::condition_variable jobs_ready_, results_ready_;
+    std::deque<Held> jobs_;
+    std::deque<Result> results_;
+    bool closing_ = false;
+};
 
 // ENOSPC and EDQUOT, as the system words them in the messages of IoError.
 bool out_of_space(const std::string& message) {
@@ -131,17 +223,14 @@ RunReport run_units(const mpi::Comm& comm, const std::vector<std::uint64_t>& uni
     report.workers = size == 1 ? 1 : size - 1;
 
     if (comm.rank() != 0) {
-        // Worker: ask for `units_in_flight` units, run them in order, report each result
-        // (which is also the request for the next one) until the manager says done.
+        // Worker: ask for `units_in_flight` units, run them in order (`worker_threads` at a
+        // time), report each result (which is also the request for the next one) until the
+        // manager says done.
         std::string req;
         wire::put_u64(req, static_cast<std::uint64_t>(options.units_in_flight));
         comm.send(0, kRequest, req);
-        struct Held {
-            std::uint64_t unit;
-            int attempt;
-            std::string payload;
-        };
         std::deque<Held> held;
+        UnitPool pool(work, options.worker_threads);
         bool done = false;
         auto absorb = [&](const mpi::Message& m) {
             if (m.tag == kDone) {
@@ -155,15 +244,18 @@ RunReport run_units(const mpi::Comm& comm, const std::vector<std::uint64_t>& uni
             h.payload = std::string(in.rest());
             held.push_back(std::move(h));
         };
-        while (!done || !held.empty()) {
-            if (held.empty()) {
+        while (!done || !held.empty() || !pool.idle()) {
+            if (held.empty() && pool.idle()) {
                 absorb(*comm.recv(0));
                 continue;
             }
             while (auto m = comm.try_recv(0)) absorb(*m);
-            Held h = std::move(held.front());
-            held.pop_front();
-            comm.send(0, kResult, encode_result(run_one(work, h.unit, h.attempt, h.payload)));
+            while (pool.has_room() && !held.empty()) {
+                pool.start(std::move(held.front()));
+                held.pop_front();
+            }
+            // A short wait, so grants arriving meanwhile are taken up without delay.
+            if (auto r = pool.take(kPollSeconds)) comm.send(0, kResult, encode_result(*r));
         }
         return report;
     }
@@ -178,12 +270,13 @@ RunReport run_units(const mpi::Comm& comm, const std::vector<std::uint64_t>& uni
     ManagerLoop loop{payload, commit, tick, stop, options, scheduler, nullptr, {}, {}};
 
     if (size == 1) {
-        scheduler.add_credit(0, 1);
+        UnitPool pool(work, options.worker_threads);
+        scheduler.add_credit(0, std::max(1, options.worker_threads));
         while (!scheduler.finished()) {
             loop.maybe_tick(false);
-            for (const Grant& g : scheduler.take_grants()) {
-                loop.apply(0, run_one(work, g.unit, g.attempt, payload(g.unit)));
-            }
+            for (const Grant& g : scheduler.take_grants())
+                pool.start({g.unit, g.attempt, payload(g.unit)});
+            if (auto r = pool.take(options.tick_interval_s)) loop.apply(0, *r);
         }
     } else {
         std::set<int> asked;  // workers whose first request has arrived

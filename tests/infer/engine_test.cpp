@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <numeric>
 #include <stdexcept>
+#include <thread>
 
 #include "kiln/core/error.hpp"
 #include "kiln/infer/cache.hpp"
@@ -155,6 +157,113 @@ TEST(Engine, OutOfMemoryHalvesTheBatchThenFailsClearly) {
     } catch (const std::runtime_error& err) {
         EXPECT_STREQ(err.what(), "CUDA out of memory (test)");
     }
+}
+
+// Concurrent calls (units in flight on a rank) share batches: four calls of 25 rows with
+// batch_max 100 and a long batch delay make one execution of 100 rows, each call gets its
+// own outputs, and the calls' own counters add up to the engine's.
+TEST(Engine, ConcurrentCallsShareABatch) {
+    SumBackend b;
+    EngineOptions o;
+    o.batch_max = 100;
+    o.batch_delay_us = 20'000'000;  // never reached: the batch fills first
+    o.warmup_batches = 0;
+    Engine e(loader(b), "sha", "f", 2, 1, o);
+    std::vector<Metrics> mine(4);
+    std::vector<std::vector<float>> got(4), want(4);
+    std::vector<std::thread> calls;
+    for (int t = 0; t < 4; ++t) {
+        calls.emplace_back([&, t] {
+            Matrix in{{}, 0, 2};
+            for (int i = 0; i < 25; ++i) {
+                const auto a = static_cast<float>(1000 * (t + 1) + i);
+                in.values.insert(in.values.end(), {a, 1});
+                ++in.rows;
+                want[static_cast<std::size_t>(t)].push_back(a + 1);
+            }
+            got[static_cast<std::size_t>(t)] =
+                e.predict(in, &mine[static_cast<std::size_t>(t)]).values;
+        });
+    }
+    for (auto& c : calls) c.join();
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(e.metrics().exec_count, 1U);
+    EXPECT_EQ(b.batches.load(), 1);
+    Metrics sum;
+    for (const auto& m : mine) sum.add(m);
+    const Metrics all = e.metrics();
+    EXPECT_EQ(sum.exec_count, all.exec_count);
+    EXPECT_EQ(sum.inference_count, 100U);
+    EXPECT_EQ(sum.unique_rows, 100U);
+    EXPECT_EQ(sum.request_success, 4U);
+    EXPECT_EQ(sum.cache_misses, 100U);
+    EXPECT_EQ(all.cache_misses, 100U);
+}
+
+// A lone call of fewer than batch_max rows waits batch_delay_us for company, then runs.
+TEST(Engine, ALoneCallRunsAfterTheBatchDelay) {
+    SumBackend b;
+    EngineOptions o;
+    o.batch_max = 100;
+    o.batch_delay_us = 50'000;
+    o.warmup_batches = 0;
+    Engine e(loader(b), "sha", "f", 2, 1, o);
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(e.predict(rows({{1, 2}, {3, 4}})).values, (std::vector<float>{3, 7}));
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(50));
+    EXPECT_EQ(e.metrics().exec_count, 1U);
+}
+
+// A failing batch fails every call with rows in it, and only those.
+TEST(Engine, AFailingSharedBatchFailsItsCallsOnly) {
+    SumBackend b;
+    EngineOptions o;
+    o.batch_max = 4;
+    o.batch_delay_us = 20'000'000;
+    o.warmup_batches = 0;
+    o.cache = false;
+    Engine e(loader(b), "sha", "f", 2, 1, o);
+    std::string first, second;
+    std::thread a([&] {
+        try {
+            (void)e.predict(rows({{99, 0}, {1, 1}}));
+        } catch (const std::exception& err) {
+            first = err.what();
+        }
+    });
+    std::thread c([&] {
+        try {
+            (void)e.predict(rows({{2, 2}, {3, 3}}));
+        } catch (const std::exception& err) {
+            second = err.what();
+        }
+    });
+    a.join();
+    c.join();
+    EXPECT_EQ(first, "row refused");
+    EXPECT_EQ(second, "row refused");  // its rows were in the same batch of 4
+    EXPECT_EQ(e.metrics().request_failure, 2U);
+    o.batch_delay_us = 0;
+    Engine f(loader(b), "sha", "f", 2, 1, o);
+    EXPECT_EQ(f.predict(rows({{2, 2}})).values, (std::vector<float>{4}));
+}
+
+// Each replica runs warmup_batches batches of zeros when it loads (64 rows at most on a CPU);
+// they are counted apart from the real executions.
+TEST(Engine, WarmUpBatchesRunBeforeTheFirstBatch) {
+    SumBackend b;
+    EngineOptions o;
+    o.replicas = 2;
+    o.warmup_batches = 3;
+    Engine e(loader(b), "sha", "f", 2, 1, o);
+    Metrics mine;
+    EXPECT_EQ(e.predict(rows({{1, 2}}), &mine).values, (std::vector<float>{3}));
+    EXPECT_EQ(b.batches.load(), 2 * 3 + 1);
+    EXPECT_EQ(mine.warmup_count, 6U);
+    EXPECT_EQ(mine.exec_count, 1U);
+    EXPECT_GT(mine.warmup_us, 0.0);
+    (void)e.predict(rows({{5, 2}}));
+    EXPECT_EQ(b.batches.load(), 2 * 3 + 2);  // only once
 }
 
 TEST(Metrics, AddSinceAndJsonRoundTrip) {

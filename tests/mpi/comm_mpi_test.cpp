@@ -1,6 +1,8 @@
 // Runs under mpiexec -n 1, 2 and 4: the Comm collectives and the manager/worker transport.
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <set>
 
 #include "kiln/core/error.hpp"
@@ -33,12 +35,18 @@ TEST(CommMpi, Collectives) {
     comm.barrier();
 }
 
-TEST(CommMpi, ManagerWorkerRunsEachUnitOnceAndRetriesElsewhere) {
+// Units one at a time per worker, and three at a time on each worker's threads.
+class ManagerWorker : public ::testing::TestWithParam<int> {};
+
+TEST_P(ManagerWorker, RunsEachUnitOnceAndRetriesElsewhere) {
     const auto comm = mpi::Comm::world();
     std::vector<std::uint64_t> units;
     for (std::uint64_t u = 0; u < 200; ++u) units.push_back(u);
     std::set<std::uint64_t> committed;
-    std::int64_t runs_here = 0;
+    std::atomic<std::int64_t> runs_here = 0;
+    tasks::RunOptions options;
+    options.worker_threads = GetParam();
+    options.units_in_flight = GetParam() + 1;
     const auto report = tasks::run_units(
         comm, units, [](std::uint64_t u) { return std::to_string(u * 3); },
         [&](std::uint64_t u, int attempt, const std::string& payload) -> std::string {
@@ -52,9 +60,9 @@ TEST(CommMpi, ManagerWorkerRunsEachUnitOnceAndRetriesElsewhere) {
             EXPECT_TRUE(committed.insert(u).second) << "unit " << u << " committed twice";
             EXPECT_EQ(r.rfind("ok " + std::to_string(u) + " on ", 0), 0U);
         },
-        nullptr, nullptr, tasks::RunOptions{});
+        nullptr, nullptr, options);
     // 200 units, 17 run twice, 42 run max_attempts (2) times.
-    EXPECT_EQ(comm.all_reduce_sum(runs_here), 202);
+    EXPECT_EQ(comm.all_reduce_sum(runs_here.load()), 202);
     if (comm.rank() == 0) {
         EXPECT_EQ(report.done, 199U);
         EXPECT_EQ(committed.size(), 199U);
@@ -70,6 +78,8 @@ TEST(CommMpi, ManagerWorkerRunsEachUnitOnceAndRetriesElsewhere) {
         [](std::uint64_t, const std::string&) {}, nullptr, nullptr, tasks::RunOptions{});
     EXPECT_EQ(empty.done, 0U);
 }
+
+INSTANTIATE_TEST_SUITE_P(WorkerThreads, ManagerWorker, ::testing::Values(1, 3));
 
 }  // namespace
 }  // namespace kiln

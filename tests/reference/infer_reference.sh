@@ -37,8 +37,15 @@ run 4 1 r4x1
 run 1 2 r1x2 --config "$KILN_SOURCE_DIR/jobs/infer.ini"   # the job file; the command line wins
 ls "$D/cache"/*.h5 >/dev/null 2>&1 || fail "jobs/infer.ini (cache-persist = true) was not applied"
 rm -rf "$D/cache"
-$REF compare "$D" "$SCRATCH/py.pt" "$SCRATCH/r1x1/" "$SCRATCH/r2x2/" "$SCRATCH/r4x1/" "$SCRATCH/r1x2/"
-pass "1, 2 and 4 ranks, 1 and 2 replicas: Python's torch agrees"
+# Units one at a time; several at once whose rows share batches (the dynamic batcher).
+run 1 1 r1c1 --concurrent-units 1
+run 1 2 r1c4 --concurrent-units 4 --batch-delay-us 5000
+run 3 1 r3c3 --concurrent-units 3 --batch-delay-us 2000
+$PY -c 'import json,sys; m=json.load(open(sys.argv[1]))["metrics"]; assert m["kiln_warmup_count"] > 0, m' \
+    "$D/predictions/m@1/infer-summary.json" || fail "no warm-up batches were counted"
+$REF compare "$D" "$SCRATCH/py.pt" "$SCRATCH/r1x1/" "$SCRATCH/r2x2/" "$SCRATCH/r4x1/" "$SCRATCH/r1x2/" \
+    "$SCRATCH/r1c1/" "$SCRATCH/r1c4/" "$SCRATCH/r3c3/"
+pass "1, 2, 3 and 4 ranks, 1 and 2 replicas, 1 to 4 units at once with a batch delay: Python's torch agrees"
 
 # The predictions are searchable as predicted.m, and the index agrees with the files.
 read -r py_pred cut py_below < <($PY -c '

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "kiln/mpi/comm.hpp"
 #include "kiln/tasks/runner.hpp"
@@ -53,6 +57,44 @@ TEST(RunUnitsSingle, StopFunctionEndsEarly) {
         RunOptions{});
     EXPECT_TRUE(report.stopped);
     EXPECT_EQ(report.done, 2U);
+}
+
+// worker_threads = 3: three units run at once (each waits until three have started, which
+// would never happen one at a time), every unit runs once, results come back to the calling
+// thread, which alone commits.
+TEST(RunUnitsSingle, WorkerThreadsRunUnitsAtOnce) {
+    const auto comm = mpi::Comm::single();
+    std::vector<std::uint64_t> units;
+    for (std::uint64_t u = 0; u < 30; ++u) units.push_back(u);
+    std::mutex mutex;
+    std::condition_variable cv;
+    int started = 0;
+    bool all_three_met = true;
+    std::set<std::uint64_t> committed;
+    const auto caller = std::this_thread::get_id();
+    RunOptions options;
+    options.worker_threads = 3;
+    const auto report = run_units(
+        comm, units, [](std::uint64_t) { return std::string(); },
+        [&](std::uint64_t u, int, const std::string&) {
+            if (u < 3) {  // the first three meet
+                std::unique_lock lock(mutex);
+                ++started;
+                cv.notify_all();
+                if (!cv.wait_for(lock, std::chrono::seconds(20), [&] { return started >= 3; }))
+                    all_three_met = false;
+            }
+            return std::to_string(u * 2);
+        },
+        [&](std::uint64_t u, const std::string& r) {
+            EXPECT_EQ(std::this_thread::get_id(), caller);
+            EXPECT_EQ(r, std::to_string(u * 2));
+            EXPECT_TRUE(committed.insert(u).second) << "unit " << u << " twice";
+        },
+        nullptr, nullptr, options);
+    EXPECT_TRUE(all_three_met);
+    EXPECT_EQ(report.done, 30U);
+    EXPECT_EQ(committed.size(), 30U);
 }
 
 }  // namespace

@@ -27,6 +27,8 @@ public:
     /// tensor of rank 1 or 2 with `input.rows` rows; rank 1 becomes one column. Throws
     /// std::exception (c10::Error from LibTorch) when the model rejects the input.
     [[nodiscard]] virtual Matrix run(const Matrix& input) = 0;
+    /// Where it runs: "cpu", "cuda:0", ...
+    [[nodiscard]] virtual std::string device() const { return "cpu"; }
 };
 
 /// How to train an ElemNet-style fully connected regression network.

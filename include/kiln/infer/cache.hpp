@@ -37,7 +37,8 @@ private:
 class ResultCache {
 public:
     /// Room for as many rows of `columns` outputs as fit in `max_bytes` (keys, values and
-    /// the map's overhead counted); at least one.
+    /// the map's overhead counted); at least one. Memory grows with the entries stored, up
+    /// to that budget: an empty cache of 1 GiB costs nothing to create.
     ResultCache(std::size_t max_bytes, std::size_t columns);
 
     /// Copies the cached row of `key` to `out` (columns values) and returns true, or false.
@@ -50,7 +51,7 @@ public:
     };
     [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
     [[nodiscard]] std::size_t size() const noexcept { return index_.size(); }
-    [[nodiscard]] std::size_t capacity() const noexcept { return keys_.size(); }
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
     [[nodiscard]] std::size_t columns() const noexcept { return columns_; }
 
     /// Appends every entry to `out` (keys and values; out.columns must equal columns()).
@@ -60,10 +61,10 @@ public:
 
 private:
     std::size_t columns_;
+    std::size_t capacity_;  // slots; keys_ grows to it, then CLOCK reuses slots
     std::vector<Hash128> keys_;
     std::vector<float> values_;
     std::vector<std::uint8_t> referenced_;
-    std::vector<std::uint8_t> used_;
     std::unordered_map<Hash128, std::uint32_t, CacheKeyHash> index_;
     std::size_t hand_ = 0;
     Counters counters_;

@@ -20,7 +20,10 @@ namespace kiln::tasks {
 
 struct RunOptions {
     int units_in_flight = 2;  // credits per worker (>= 2 keeps workers busy)
-    int max_attempts = 2;     // a failed unit runs at most this often, on another worker
+    // Units a worker runs at once, each on its own thread (WorkFn must then be thread-safe);
+    // 1 runs them one after the other on the calling thread. MPI stays on the calling thread.
+    int worker_threads = 1;
+    int max_attempts = 2;  // a failed unit runs at most this often, on another worker
     double tick_interval_s = 0.5;
 };
 

@@ -61,6 +61,8 @@ public:
         return out;
     }
 
+    std::string device() const override { return device_.str(); }
+
 private:
     torch::jit::Module module_;
     torch::Device device_;
