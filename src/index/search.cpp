@@ -463,12 +463,12 @@ ShardResult Searcher::search_shard(const PreparedQuery& q, std::size_t shard_ind
                         if ((*ords)[row] != SegmentReader::kNoTerm) ++n[(*ords)[row]];
                     }
                     for (std::size_t i = 0; i < n.size(); ++i) {
-                        if (n[i] > 0) r.counts[texts[i]] += n[i];
+                        if (n[i] > 0) r.counts[std::string(texts[i])] += n[i];
                     }
                 } else {  // several terms per record: intersect each posting
                     for (std::size_t i = 0; i < texts.size(); ++i) {
                         const auto c = seg.posting(*f, i).and_cardinality(rows);
-                        if (c > 0) r.counts[texts[i]] += c;
+                        if (c > 0) r.counts[std::string(texts[i])] += c;
                     }
                 }
             }
@@ -521,7 +521,8 @@ ShardResult Searcher::search_shard(const PreparedQuery& q, std::size_t shard_ind
             for (std::size_t i = 0; i < texts.size(); ++i) {
                 for (const std::uint32_t row : seg.posting(*f, i) & rows) {
                     SortKey& k = keys[row];
-                    if (k.missing || (desc && !k.is_number)) k = {false, false, 0, texts[i]};
+                    if (k.missing || (desc && !k.is_number))
+                        k = {false, false, 0, std::string(texts[i])};
                 }
             }
         }

@@ -35,6 +35,20 @@ Roaring bitmap_of(const std::vector<std::uint32_t>& rows) {
     return r;
 }
 
+// The rows whose bits are set, as a bitmap.
+Roaring bitset_to_bitmap(const std::vector<std::uint64_t>& bits) {
+    std::vector<std::uint32_t> sorted;
+    for (std::size_t w = 0; w < bits.size(); ++w) {
+        for (std::uint64_t x = bits[w]; x != 0; x &= x - 1) {
+            sorted.push_back(
+                static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(x))));
+        }
+    }
+    Roaring out;
+    out.addMany(sorted.size(), sorted.data());
+    return out;
+}
+
 // Rows in any order (duplicates allowed) as a bitmap: sorted when few, through a dense bitset
 // of the shard's rows when many (O(rows + records / 64), no sort).
 Roaring rows_to_bitmap(std::vector<std::uint32_t> rows, std::uint64_t records) {
@@ -48,16 +62,7 @@ Roaring rows_to_bitmap(std::vector<std::uint32_t> rows, std::uint64_t records) {
     for (const std::uint32_t r : rows) {
         if (r < records) bits[r >> 6U] |= std::uint64_t{1} << (r & 63U);
     }
-    std::vector<std::uint32_t> sorted;
-    sorted.reserve(rows.size());
-    for (std::size_t w = 0; w < bits.size(); ++w) {
-        for (std::uint64_t x = bits[w]; x != 0; x &= x - 1) {
-            sorted.push_back(
-                static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(x))));
-        }
-    }
-    out.addMany(sorted.size(), sorted.data());
-    return out;
+    return bitset_to_bitmap(bits);
 }
 
 Roaring read_bitmap(std::string_view bytes, const std::string& what) {
@@ -261,7 +266,7 @@ struct SegmentReader::Impl {
     // never removed, so references to them stay valid.
     std::mutex cache_mutex;
     std::map<std::size_t, std::unique_ptr<Roaring>> exists;
-    std::map<std::size_t, std::unique_ptr<std::vector<std::string>>> texts;
+    std::map<std::size_t, std::unique_ptr<TermTexts>> texts;
     std::unordered_map<std::uint64_t, std::unique_ptr<Roaring>> postings;  // by term number
     std::map<std::size_t, std::unique_ptr<NumberColumn>> numbers;
     std::map<std::size_t, std::unique_ptr<std::vector<std::uint32_t>>> term_of_row;  // null: multi
@@ -275,24 +280,28 @@ struct SegmentReader::Impl {
     }
 
     // Reads the term texts of f (caller holds cache_mutex).
-    const std::vector<std::string>& load_texts(const SegmentField& f) {
+    const TermTexts& load_texts(const SegmentField& f) {
         auto& slot = texts[index_of(f)];
         if (slot) return *slot;
-        auto out = std::make_unique<std::vector<std::string>>();
+        auto out = std::make_unique<TermTexts>();
         if (f.term_begin != f.term_end) {
-            const std::lock_guard lock(h5::library_mutex());
-            const auto offs =
-                h5::read_u64(terms_group.id(), "value_offsets", f.term_begin, f.term_end + 1);
-            h5::Handle ds = h5::open_dataset(terms_group.id(), "values");
-            const std::string bytes =
-                h5::read_bytes(ds.id(), offs.front(), offs.back() - offs.front());
-            out->reserve(offs.size() - 1);
+            std::vector<std::uint64_t> offs;
+            std::string bytes;
+            {
+                const std::lock_guard lock(h5::library_mutex());
+                offs =
+                    h5::read_u64(terms_group.id(), "value_offsets", f.term_begin, f.term_end + 1);
+                h5::Handle ds = h5::open_dataset(terms_group.id(), "values");
+                bytes = h5::read_bytes(ds.id(), offs.front(), offs.back() - offs.front());
+            }
+            std::vector<std::uint64_t> ends(offs.size() - 1);
             for (std::size_t i = 0; i + 1 < offs.size(); ++i) {
                 if (offs[i + 1] < offs[i] || offs[i + 1] > offs.back()) {
                     throw DataError(what(f) + ": term offsets are not increasing");
                 }
-                out->emplace_back(bytes.substr(offs[i] - offs.front(), offs[i + 1] - offs[i]));
+                ends[i] = offs[i + 1] - offs.front();
             }
+            *out = TermTexts(std::move(bytes), std::move(ends));
         }
         slot = std::move(out);
         return *slot;
@@ -428,7 +437,38 @@ Roaring SegmentReader::exists(const SegmentField& f) const {
     return *slot;
 }
 
-const std::vector<std::string>& SegmentReader::term_texts(const SegmentField& f) const {
+TermTexts::TermTexts(std::string bytes, std::vector<std::uint64_t> ends)
+    : bytes_(std::move(bytes)), ends_(std::move(ends)) {}
+
+std::size_t TermTexts::lower_bound(std::string_view value) const {
+    std::size_t lo = 0, hi = size();
+    while (lo < hi) {
+        const std::size_t mid = lo + (hi - lo) / 2;
+        if ((*this)[mid] < value) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+std::pair<std::size_t, std::size_t> TermTexts::prefix_range(std::string_view prefix) const {
+    const std::size_t first = lower_bound(prefix);
+    // Terms with the prefix follow one another from `first`: binary search for their end.
+    std::size_t lo = first, hi = size();
+    while (lo < hi) {
+        const std::size_t mid = lo + (hi - lo) / 2;
+        if ((*this)[mid].starts_with(prefix)) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return {first, lo};
+}
+
+const TermTexts& SegmentReader::term_texts(const SegmentField& f) const {
     const std::lock_guard cache(impl_->cache_mutex);
     return impl_->load_texts(f);
 }
@@ -443,20 +483,15 @@ const Roaring& SegmentReader::posting(const SegmentField& f, std::size_t i) cons
 }
 
 Roaring SegmentReader::term(const SegmentField& f, std::string_view value) const {
-    const auto& texts = term_texts(f);
-    const auto it = std::lower_bound(texts.begin(), texts.end(), value);
-    if (it == texts.end() || *it != value) return {};
-    return posting(f, static_cast<std::size_t>(it - texts.begin()));
+    const TermTexts& texts = term_texts(f);
+    const std::size_t i = texts.lower_bound(value);
+    if (i == texts.size() || texts[i] != value) return {};
+    return posting(f, i);
 }
 
 Roaring SegmentReader::prefix(const SegmentField& f, std::string_view prefix) const {
-    const auto& texts = term_texts(f);
-    const auto lo = std::lower_bound(texts.begin(), texts.end(), prefix);
-    auto hi = lo;
-    while (hi != texts.end() && std::string_view(*hi).substr(0, prefix.size()) == prefix) ++hi;
-    if (lo == hi) return {};
-    const auto b = static_cast<std::size_t>(lo - texts.begin());
-    const auto e = static_cast<std::size_t>(hi - texts.begin());
+    const auto [b, e] = term_texts(f).prefix_range(prefix);
+    if (b == e) return {};
     std::vector<const Roaring*> parts;
     {
         const std::lock_guard cache(impl_->cache_mutex);
@@ -465,15 +500,21 @@ Roaring SegmentReader::prefix(const SegmentField& f, std::string_view prefix) co
             parts.push_back(impl_->postings.at(f.term_begin + i).get());
     }
     if (parts.size() <= 16) return Roaring::fastunion(parts.size(), parts.data());
-    // Many small postings (a prefix of a high-cardinality field): gathering their rows and
-    // adding them sorted is faster than a union of many tiny bitmaps.
-    std::vector<std::uint32_t> rows;
+    // Many small postings (a prefix of a high-cardinality field): their rows set bits of a
+    // bitset of the shard's rows, read out in order: faster than a union of many tiny bitmaps.
+    const std::uint64_t records = impl_->records;
+    std::vector<std::uint64_t> bits((records + 63) / 64);
+    std::uint32_t buf[256];
     for (const Roaring* p : parts) {
-        const std::size_t at = rows.size();
-        rows.resize(at + p->cardinality());
-        p->toUint32Array(rows.data() + at);
+        roaring_uint32_iterator_t it;
+        roaring_init_iterator(&p->roaring, &it);
+        for (std::uint32_t n; (n = roaring_read_uint32_iterator(&it, buf, 256)) > 0;) {
+            for (std::uint32_t k = 0; k < n; ++k) {
+                if (buf[k] < records) bits[buf[k] >> 6U] |= std::uint64_t{1} << (buf[k] & 63U);
+            }
+        }
     }
-    return rows_to_bitmap(rows, impl_->records);
+    return bitset_to_bitmap(bits);
 }
 
 const NumberColumn& SegmentReader::numbers(const SegmentField& f) const {
@@ -580,7 +621,8 @@ std::vector<std::pair<std::string, std::uint64_t>> SegmentReader::term_counts(
         counts = h5::read_u64(impl_->terms_group.id(), "count", f.term_begin, f.term_end);
     }
     out.reserve(texts.size());
-    for (std::size_t i = 0; i < texts.size(); ++i) out.emplace_back(texts[i], counts[i]);
+    for (std::size_t i = 0; i < texts.size(); ++i)
+        out.emplace_back(std::string(texts[i]), counts[i]);
     return out;
 }
 

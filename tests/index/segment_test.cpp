@@ -89,8 +89,17 @@ TEST_F(SegmentTest, TermListsAndNumbers) {
     EXPECT_EQ(nums.values[0], -6.9);
     EXPECT_EQ(nums.rows[0], 1U);
     const auto& el = *s.field("material.elements");
-    const auto& texts = s.term_texts(el);
-    EXPECT_EQ(texts, (std::vector<std::string>{"Fe", "Li", "O", "P", "Si"}));
+    const TermTexts& texts = s.term_texts(el);
+    std::vector<std::string> all;
+    for (std::size_t i = 0; i < texts.size(); ++i) all.emplace_back(texts[i]);
+    EXPECT_EQ(all, (std::vector<std::string>{"Fe", "Li", "O", "P", "Si"}));
+    EXPECT_EQ(texts.lower_bound("Li"), 1U);
+    EXPECT_EQ(texts.lower_bound("M"), 2U);
+    EXPECT_EQ(texts.lower_bound("Z"), 5U);
+    EXPECT_EQ(texts.prefix_range("S"), (std::pair<std::size_t, std::size_t>{4, 5}));
+    EXPECT_EQ(texts.prefix_range("Fe"), (std::pair<std::size_t, std::size_t>{0, 1}));
+    EXPECT_EQ(texts.prefix_range("Q"), (std::pair<std::size_t, std::size_t>{4, 4}));
+    EXPECT_EQ(texts.prefix_range(""), (std::pair<std::size_t, std::size_t>{0, 5}));
     EXPECT_EQ(rows_of(s.posting(el, 2)), (std::vector<std::uint32_t>{0, 1}));
     // Read again: served from the reader's cache, the same rows.
     EXPECT_EQ(rows_of(s.term(el, "O")), (std::vector<std::uint32_t>{0, 1}));

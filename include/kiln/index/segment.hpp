@@ -110,6 +110,30 @@ struct NumberColumn {
     std::vector<std::uint32_t> rows;
 };
 
+/// A field's term texts in sorted order, kept as one block of bytes and the end of each term
+/// in it: a field of a million distinct values costs two allocations to load, not a million.
+class TermTexts {
+public:
+    TermTexts() = default;
+    /// `ends[i]` is where term i ends in `bytes` (term i starts where term i - 1 ends).
+    TermTexts(std::string bytes, std::vector<std::uint64_t> ends);
+
+    [[nodiscard]] std::size_t size() const noexcept { return ends_.size(); }
+    [[nodiscard]] bool empty() const noexcept { return ends_.empty(); }
+    [[nodiscard]] std::string_view operator[](std::size_t i) const noexcept {
+        const std::uint64_t begin = i == 0 ? 0 : ends_[i - 1];
+        return std::string_view(bytes_).substr(begin, ends_[i] - begin);
+    }
+    /// The number of the first term not less than `value` (size() when none).
+    [[nodiscard]] std::size_t lower_bound(std::string_view value) const;
+    /// The numbers [first, last) of the terms that start with `prefix`.
+    [[nodiscard]] std::pair<std::size_t, std::size_t> prefix_range(std::string_view prefix) const;
+
+private:
+    std::string bytes_;
+    std::vector<std::uint64_t> ends_;
+};
+
 /// Reads a segment. Queries return sets of record rows. What a reader reads is kept in memory
 /// (term lists, postings, numbers), so a long-lived reader answers repeated queries from
 /// memory, as a database answers from its page cache. Thread-safe.
@@ -138,7 +162,7 @@ public:
     [[nodiscard]] Roaring range(const SegmentField& f, double lo, bool lo_inclusive, double hi,
                                 bool hi_inclusive) const;
     /// The field's terms in order, and the rows of the i-th.
-    [[nodiscard]] const std::vector<std::string>& term_texts(const SegmentField& f) const;
+    [[nodiscard]] const TermTexts& term_texts(const SegmentField& f) const;
     [[nodiscard]] const Roaring& posting(const SegmentField& f, std::size_t i) const;
     /// The term texts and row counts of the field (no postings read).
     [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> term_counts(
