@@ -287,7 +287,7 @@ public:
             nlohmann::json r =
                 structure_blocks(block_structure(block, what, warnings), file.symprec);
             r["kiln"]["block"] = block.name;
-            if (!warnings.empty()) r["kiln"]["warnings"] = warnings;
+            for (auto& w : warnings) r["kiln"]["warnings"].push_back(std::move(w));
             records.push_back(std::move(r));
         }
         if (records.empty()) throw DataError("no data block with _atom_site_fract_x");

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "kiln/core/error.hpp"
+#include "kiln/core/units.hpp"
 #include "kiln/extract/element.hpp"
 
 namespace kiln::extract {
@@ -61,8 +62,20 @@ std::array<double, 6> Structure::cell_parameters() const {
     return {a, b, c, angle(l[1], l[2], b, c), angle(l[0], l[2], a, c), angle(l[0], l[1], a, b)};
 }
 
-int Structure::space_group_number(double symprec) const {
-    if (!lattice || sites.empty()) return 0;
+std::optional<int> Structure::space_group_number(double symprec, std::string& why) const {
+    if (!lattice || sites.empty()) {
+        why = "no lattice";
+        return std::nullopt;
+    }
+    const auto p = cell_parameters();
+    const double longest = std::max({p[0], p[1], p[2]});
+    const double shortest = std::min({p[0], p[1], p[2]});
+    if (!(longest <= kMaxAxisRatio * shortest)) {
+        why = "no space group: the cell's longest axis is " + format_fixed(longest / shortest, 0) +
+              " times its shortest (over " + format_fixed(kMaxAxisRatio, 0) +
+              ", where spglib's search can take minutes)";
+        return std::nullopt;
+    }
     // spglib wants the lattice vectors as columns.
     double lat[3][3];
     for (int i = 0; i < 3; ++i) {
@@ -86,7 +99,11 @@ int Structure::space_group_number(double symprec) const {
     const int number =
         spgat_get_international(symbol, lat, reinterpret_cast<double(*)[3]>(pos.data()),
                                 types.data(), static_cast<int>(sites.size()), symprec, 5.0);
-    return number > 0 ? number : 0;
+    if (number <= 0) {
+        why = "no space group: spglib found none at symprec " + std::to_string(symprec);
+        return std::nullopt;
+    }
+    return number;
 }
 
 void Structure::validate(const std::string& what) const {
@@ -133,7 +150,14 @@ nlohmann::json structure_blocks(const Structure& s, double symprec) {
     if (s.lattice) {
         const auto p = s.cell_parameters();
         cs["volume"] = s.volume();
-        if (symprec > 0) cs["space_group_number"] = s.space_group_number(symprec);
+        if (symprec > 0) {
+            std::string why;
+            if (const auto number = s.space_group_number(symprec, why)) {
+                cs["space_group_number"] = *number;
+            } else {
+                out["kiln"]["warnings"].push_back(why);
+            }
+        }
         cs["a"] = p[0];
         cs["b"] = p[1];
         cs["c"] = p[2];

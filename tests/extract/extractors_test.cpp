@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -671,6 +673,26 @@ TEST(Extract, SymprecReachesSpglibAndZeroLeavesTheSpaceGroupOut) {
     EXPECT_NE(sg(tight)["space_group_number"], 225);
     EXPECT_FALSE(sg(none).contains("space_group_number"));
     EXPECT_NEAR(sg(none)["volume"].get<double>(), 5.64 * 5.64 * 5.64, 1e-9);
+}
+
+// Found by an hour of fuzzing CIF: a 2-atom cell of 7 076 x 0.74 A kept spglib busy 8 s (and it
+// found nothing). A cell whose longest axis is over 1 000 times its shortest gets no space
+// group, at once, with a warning saying why; where spglib finds no group the number is left
+// out too (it used to be written as 0, which is no space group).
+TEST(Extract, AnAbsurdlyElongatedCellGetsNoSpaceGroupQuickly) {
+    const auto poscar = [](double b) {
+        return "Fe\n1.0\n10.4 0 0\n0 " + std::to_string(b) +
+               " 0\n0 0 0.7448\nFe\n2\nDirect\n0 0 0\n0.25 0.1 0.5\n";
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = extract_file("POSCAR", "poscar", poscar(7076.56), ExtractLimits{})[0];
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+    EXPECT_FALSE(r["crystal_structure"].contains("space_group_number"));
+    ASSERT_TRUE(r["kiln"].contains("warnings"));
+    EXPECT_NE(r["kiln"]["warnings"][0].get<std::string>().find("longest axis"), std::string::npos);
+    // The same cell 100 times less elongated is searched as usual.
+    const auto ok = extract_file("POSCAR", "poscar", poscar(70.7656), ExtractLimits{})[0];
+    EXPECT_TRUE(ok["crystal_structure"].contains("space_group_number"));
 }
 
 }  // namespace

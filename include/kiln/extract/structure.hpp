@@ -41,9 +41,13 @@ struct Structure {
     /// Lattice lengths a, b, c (Angstrom) and angles alpha, beta, gamma (degrees).
     [[nodiscard]] std::array<double, 6> cell_parameters() const;
     /// International space group number from spglib with tolerance `symprec` (Angstrom),
-    /// as pymatgen's SpacegroupAnalyzer does (disordered sites count as their own species);
-    /// 0 when spglib finds none or for a molecule.
-    [[nodiscard]] int space_group_number(double symprec = 0.01) const;
+    /// as pymatgen's SpacegroupAnalyzer does (disordered sites count as their own species).
+    /// nullopt, with `why` saying so, for a molecule, when spglib finds none, and for a cell
+    /// whose longest axis is more than kMaxAxisRatio times its shortest: there spglib's search
+    /// takes seconds to minutes per structure (found by fuzzing: 8 s for a 2-atom cell of
+    /// 7 076 x 0.74 A), and no crystal has such a cell.
+    [[nodiscard]] std::optional<int> space_group_number(double symprec, std::string& why) const;
+    static constexpr double kMaxAxisRatio = 1000;
     /// Throws DataError("<what>: ...") for NaN/infinite coordinates or a lattice with zero or
     /// negative volume, unknown elements, or no sites.
     void validate(const std::string& what) const;
