@@ -257,18 +257,20 @@ void Engine::run_batch(Model& model, const std::vector<Piece>& pieces, std::size
                        Clock::time_point taken) {
     const auto in_cols = static_cast<std::size_t>(input_columns_);
     const auto out_cols = static_cast<std::size_t>(output_columns_);
-    Matrix x{std::vector<float>(rows * in_cols), static_cast<std::int64_t>(rows), input_columns_};
-    std::size_t at = 0;
-    for (const Piece& p : pieces) {
-        std::memcpy(x.values.data() + at * in_cols, p.request->rows + p.begin * in_cols,
-                    p.count * in_cols * sizeof(float));
-        at += p.count;
-    }
-    const auto t1 = Clock::now();
+    auto t1 = Clock::now();
     Matrix y;
     std::uint64_t executions = 0, halvings = 0;
     std::optional<Status> error;
-    try {
+    try {  // nothing may escape a replica's thread: every failure goes to the calls
+        Matrix x{std::vector<float>(rows * in_cols), static_cast<std::int64_t>(rows),
+                 input_columns_};
+        std::size_t at = 0;
+        for (const Piece& p : pieces) {
+            std::memcpy(x.values.data() + at * in_cols, p.request->rows + p.begin * in_cols,
+                        p.count * in_cols * sizeof(float));
+            at += p.count;
+        }
+        t1 = Clock::now();
         y = run_halving(model, x, executions, halvings);
         if (y.rows != x.rows || y.cols != output_columns_)
             throw DataError("the model gave (" + std::to_string(y.rows) + ", " +
@@ -280,7 +282,7 @@ void Engine::run_batch(Model& model, const std::vector<Piece>& pieces, std::size
     }
     const auto t2 = Clock::now();
     if (!error) {  // each piece's rows are its request's alone: no lock needed
-        at = 0;
+        std::size_t at = 0;
         for (const Piece& p : pieces) {
             std::memcpy(p.request->out + p.begin * out_cols, y.values.data() + at * out_cols,
                         p.count * out_cols * sizeof(float));
