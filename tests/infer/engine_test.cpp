@@ -159,16 +159,32 @@ TEST(Engine, OutOfMemoryHalvesTheBatchThenFailsClearly) {
     }
 }
 
+// Options for the batcher's tests: no warm-up, so the model sees only the real batches.
+EngineOptions batcher(std::int64_t batch_max, std::int64_t delay_us) {
+    EngineOptions o;
+    o.batch_max = batch_max;
+    o.batch_delay_us = delay_us;
+    o.warmup_batches = 0;
+    return o;
+}
+
+// The message a call fails with ("" when it succeeds).
+std::string failure_of(Engine& e, const Matrix& in) {
+    try {
+        (void)e.predict(in);
+    } catch (const std::exception& err) {
+        return err.what();
+    }
+    return "";
+}
+
 // Concurrent calls (units in flight on a rank) share batches: four calls of 25 rows with
 // batch_max 100 and a long batch delay make one execution of 100 rows, each call gets its
 // own outputs, and the calls' own counters add up to the engine's.
 TEST(Engine, ConcurrentCallsShareABatch) {
     SumBackend b;
-    EngineOptions o;
-    o.batch_max = 100;
-    o.batch_delay_us = 20'000'000;  // never reached: the batch fills first
-    o.warmup_batches = 0;
-    Engine e(loader(b), "sha", "f", 2, 1, o);
+    // The delay is never reached: the batch fills first.
+    Engine e(loader(b), "sha", "f", 2, 1, batcher(100, 20'000'000));
     std::vector<Metrics> mine(4);
     std::vector<std::vector<float>> got(4), want(4);
     std::vector<std::thread> calls;
@@ -203,11 +219,7 @@ TEST(Engine, ConcurrentCallsShareABatch) {
 // A lone call of fewer than batch_max rows waits batch_delay_us for company, then runs.
 TEST(Engine, ALoneCallRunsAfterTheBatchDelay) {
     SumBackend b;
-    EngineOptions o;
-    o.batch_max = 100;
-    o.batch_delay_us = 50'000;
-    o.warmup_batches = 0;
-    Engine e(loader(b), "sha", "f", 2, 1, o);
+    Engine e(loader(b), "sha", "f", 2, 1, batcher(100, 50'000));
     const auto t0 = std::chrono::steady_clock::now();
     EXPECT_EQ(e.predict(rows({{1, 2}, {3, 4}})).values, (std::vector<float>{3, 7}));
     EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(50));
@@ -217,27 +229,12 @@ TEST(Engine, ALoneCallRunsAfterTheBatchDelay) {
 // A failing batch fails every call with rows in it, and only those.
 TEST(Engine, AFailingSharedBatchFailsItsCallsOnly) {
     SumBackend b;
-    EngineOptions o;
-    o.batch_max = 4;
-    o.batch_delay_us = 20'000'000;
-    o.warmup_batches = 0;
+    EngineOptions o = batcher(4, 20'000'000);
     o.cache = false;
     Engine e(loader(b), "sha", "f", 2, 1, o);
     std::string first, second;
-    std::thread a([&] {
-        try {
-            (void)e.predict(rows({{99, 0}, {1, 1}}));
-        } catch (const std::exception& err) {
-            first = err.what();
-        }
-    });
-    std::thread c([&] {
-        try {
-            (void)e.predict(rows({{2, 2}, {3, 3}}));
-        } catch (const std::exception& err) {
-            second = err.what();
-        }
-    });
+    std::thread a([&] { first = failure_of(e, rows({{99, 0}, {1, 1}})); });
+    std::thread c([&] { second = failure_of(e, rows({{2, 2}, {3, 3}})); });
     a.join();
     c.join();
     EXPECT_EQ(first, "row refused");
