@@ -262,12 +262,14 @@ struct SegmentReader::Impl {
     std::vector<SegmentField> fields;
     std::vector<std::uint64_t> exists_offsets;
 
-    // What has been read, by field index (or absolute term number for postings). Entries are
+    // What has been read, by field index. Entries are
     // never removed, so references to them stay valid.
     std::mutex cache_mutex;
     std::map<std::size_t, std::unique_ptr<Roaring>> exists;
     std::map<std::size_t, std::unique_ptr<TermTexts>> texts;
-    std::unordered_map<std::uint64_t, std::unique_ptr<Roaring>> postings;  // by term number
+    // Postings by field index, then term number within the field (sized at the field's
+    // first posting read).
+    std::vector<std::vector<std::unique_ptr<Roaring>>> postings;
     std::map<std::size_t, std::unique_ptr<NumberColumn>> numbers;
     std::map<std::size_t, std::unique_ptr<std::vector<std::uint32_t>>> term_of_row;  // null: multi
     std::map<std::size_t, std::unique_ptr<std::vector<double>>> value_of_row;        // null: multi
@@ -307,29 +309,35 @@ struct SegmentReader::Impl {
         return *slot;
     }
 
-    // Reads the postings of terms [begin, end) of f, all at once (caller holds cache_mutex).
-    void load_postings(const SegmentField& f, std::uint64_t begin, std::uint64_t end) {
-        while (begin < end && postings.count(begin) != 0U) ++begin;
-        while (end > begin && postings.count(end - 1) != 0U) --end;
-        if (begin == end) return;
+    // Reads the postings of f's terms [begin, end) (numbers within f) that are not read yet,
+    // all at once, and returns f's postings (caller holds cache_mutex).
+    std::vector<std::unique_ptr<Roaring>>& load_postings(const SegmentField& f, std::size_t begin,
+                                                         std::size_t end) {
+        auto& slots = postings.at(index_of(f));
+        if (slots.empty()) slots.resize(f.term_end - f.term_begin);
+        while (begin < end && slots[begin]) ++begin;
+        while (end > begin && slots[end - 1]) --end;
+        if (begin == end) return slots;
         std::vector<std::uint64_t> offs;
         std::string bytes;
         {
             const std::lock_guard lock(h5::library_mutex());
-            offs = h5::read_u64(terms_group.id(), "posting_offsets", begin, end + 1);
+            offs = h5::read_u64(terms_group.id(), "posting_offsets", f.term_begin + begin,
+                                f.term_begin + end + 1);
             h5::Handle ds = h5::open_dataset(terms_group.id(), "postings");
             bytes = h5::read_bytes(ds.id(), offs.front(), offs.back() - offs.front());
         }
-        for (std::uint64_t t = begin; t < end; ++t) {
+        for (std::size_t t = begin; t < end; ++t) {
             const std::size_t i = t - begin;
             if (offs[i + 1] < offs[i] || offs[i + 1] > offs.back()) {
                 throw DataError(what(f) + ": posting offsets are not increasing");
             }
-            if (postings.count(t) != 0U) continue;
-            postings[t] = std::make_unique<Roaring>(read_bitmap(
+            if (slots[t]) continue;
+            slots[t] = std::make_unique<Roaring>(read_bitmap(
                 std::string_view(bytes).substr(offs[i] - offs.front(), offs[i + 1] - offs[i]),
                 what(f)));
         }
+        return slots;
     }
 };
 
@@ -367,7 +375,13 @@ SegmentReader::SegmentReader(const std::string& path) : impl_(std::make_unique<I
         maxs.size() != n) {
         throw DataError("'" + path + "': the /fields columns have different lengths");
     }
+    if (term_begin.back() != h5::extent(m.terms_group.id(), "count")) {
+        throw DataError("'" + path + "': the field table counts " +
+                        std::to_string(term_begin.back()) + " terms, /terms/count holds " +
+                        std::to_string(h5::extent(m.terms_group.id(), "count")));
+    }
     m.fields.resize(n);
+    m.postings.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
         SegmentField& f = m.fields[i];
         f.name = names[i];
@@ -476,10 +490,9 @@ const TermTexts& SegmentReader::term_texts(const SegmentField& f) const {
 const Roaring& SegmentReader::posting(const SegmentField& f, std::size_t i) const {
     Impl& m = *impl_;
     const std::lock_guard cache(m.cache_mutex);
-    const std::uint64_t t = f.term_begin + i;
-    if (t >= f.term_end) throw DataError(m.what(f) + ": no term " + std::to_string(i));
-    m.load_postings(f, t, t + 1);
-    return *m.postings.at(t);
+    if (i >= f.term_end - f.term_begin)
+        throw DataError(m.what(f) + ": no term " + std::to_string(i));
+    return *m.load_postings(f, i, i + 1)[i];
 }
 
 Roaring SegmentReader::term(const SegmentField& f, std::string_view value) const {
@@ -495,9 +508,8 @@ Roaring SegmentReader::prefix(const SegmentField& f, std::string_view prefix) co
     std::vector<const Roaring*> parts;
     {
         const std::lock_guard cache(impl_->cache_mutex);
-        impl_->load_postings(f, f.term_begin + b, f.term_begin + e);
-        for (std::size_t i = b; i < e; ++i)
-            parts.push_back(impl_->postings.at(f.term_begin + i).get());
+        const auto& slots = impl_->load_postings(f, b, e);
+        for (std::size_t i = b; i < e; ++i) parts.push_back(slots[i].get());
     }
     if (parts.size() <= 16) return Roaring::fastunion(parts.size(), parts.data());
     // Many small postings (a prefix of a high-cardinality field): their rows set bits of a
