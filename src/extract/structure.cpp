@@ -67,6 +67,10 @@ std::optional<int> Structure::space_group_number(double symprec, std::string& wh
         why = "no lattice";
         return std::nullopt;
     }
+    // Cells no crystal has, where spglib's search can take seconds to minutes (found by
+    // fuzzing): a longest axis over kMaxAxisRatio times the shortest, or a lattice translation
+    // shorter than kMinTranslation (a flat cell: an atom and its own image closer than any two
+    // atoms can be).
     const auto p = cell_parameters();
     const double longest = std::max({p[0], p[1], p[2]});
     const double shortest = std::min({p[0], p[1], p[2]});
@@ -75,6 +79,24 @@ std::optional<int> Structure::space_group_number(double symprec, std::string& wh
               " times its shortest (over " + format_fixed(kMaxAxisRatio, 0) +
               ", where spglib's search can take minutes)";
         return std::nullopt;
+    }
+    const Lattice& l = *lattice;
+    for (const int i : {-1, 0, 1}) {  // the 13 shortest candidates: a, b, c and their sums
+        for (const int j : {-1, 0, 1}) {
+            for (const int k : {0, 1}) {
+                if (k == 0 && (j < 0 || (j == 0 && i <= 0))) continue;  // one of each +-pair
+                Vec3 t{};
+                for (std::size_t d = 0; d < 3; ++d) t[d] = i * l[0][d] + j * l[1][d] + k * l[2][d];
+                const double length = std::sqrt(dot(t, t));
+                if (length < kMinTranslation) {
+                    why = "no space group: the cell has a lattice translation of " +
+                          format_fixed(length, 3) + " A (under " +
+                          format_fixed(kMinTranslation, 1) +
+                          " A: a flat cell, where spglib's search can take minutes)";
+                    return std::nullopt;
+                }
+            }
+        }
     }
     // spglib wants the lattice vectors as columns.
     double lat[3][3];

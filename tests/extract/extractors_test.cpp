@@ -695,5 +695,19 @@ TEST(Extract, AnAbsurdlyElongatedCellGetsNoSpaceGroupQuickly) {
     EXPECT_TRUE(ok["crystal_structure"].contains("space_group_number"));
 }
 
+// The next hour of fuzzing: a cubic cell whose alpha became 178 degrees (b + c is 0.16 A
+// long) kept spglib busy 11 s. A lattice translation under 0.5 A gets no space group either.
+TEST(Extract, AFlatCellGetsNoSpaceGroupQuickly) {
+    const std::string poscar =
+        "NaCl\n1.0\n4.61 0 0\n0 4.61 0\n0 -4.6072 0.1609\nNa Cl\n1 1\nDirect\n"
+        "0 0 0\n0.5 0.5 0.5\n";
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = extract_file("POSCAR", "poscar", poscar, ExtractLimits{})[0];
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+    EXPECT_FALSE(r["crystal_structure"].contains("space_group_number"));
+    EXPECT_NE(r["kiln"]["warnings"][0].get<std::string>().find("lattice translation of 0.161 A"),
+              std::string::npos);
+}
+
 }  // namespace
 }  // namespace kiln::extract

@@ -42,12 +42,14 @@ struct Structure {
     [[nodiscard]] std::array<double, 6> cell_parameters() const;
     /// International space group number from spglib with tolerance `symprec` (Angstrom),
     /// as pymatgen's SpacegroupAnalyzer does (disordered sites count as their own species).
-    /// nullopt, with `why` saying so, for a molecule, when spglib finds none, and for a cell
-    /// whose longest axis is more than kMaxAxisRatio times its shortest: there spglib's search
-    /// takes seconds to minutes per structure (found by fuzzing: 8 s for a 2-atom cell of
-    /// 7 076 x 0.74 A), and no crystal has such a cell.
+    /// nullopt, with `why` saying so, for a molecule, when spglib finds none, and for cells no
+    /// crystal has, where spglib's search takes seconds to minutes per structure (found by
+    /// fuzzing: 8 s for a 2-atom cell of 7 076 x 0.74 A, 11 s for a cell flattened to 3.4 A^3):
+    /// the longest axis over kMaxAxisRatio times the shortest, or a lattice translation (a, b,
+    /// c or a sum of them) shorter than kMinTranslation Angstrom.
     [[nodiscard]] std::optional<int> space_group_number(double symprec, std::string& why) const;
     static constexpr double kMaxAxisRatio = 1000;
+    static constexpr double kMinTranslation = 0.5;
     /// Throws DataError("<what>: ...") for NaN/infinite coordinates or a lattice with zero or
     /// negative volume, unknown elements, or no sites.
     void validate(const std::string& what) const;
