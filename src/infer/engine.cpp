@@ -61,8 +61,7 @@ Matrix run_halving(Model& model, const Matrix& x, std::uint64_t& executions,
 
 namespace {
 
-// Applies `op` to every counter of `a` with the same counter of `b`: the one list of fields
-// that add and since share.
+// Applies `op` to every counter of `a` with the same counter of `b`: the one list of fields.
 template <typename Op>
 void each_counter(Metrics& a, const Metrics& b, Op op) {
     op(a.request_success, b.request_success);
@@ -86,12 +85,6 @@ void each_counter(Metrics& a, const Metrics& b, Op op) {
 
 void Metrics::add(const Metrics& o) {
     each_counter(*this, o, [](auto& x, const auto& y) { x += y; });
-}
-
-Metrics Metrics::since(const Metrics& before) const {
-    Metrics d = *this;
-    each_counter(d, before, [](auto& x, const auto& y) { x -= y; });
-    return d;
 }
 
 nlohmann::json Metrics::to_json() const {

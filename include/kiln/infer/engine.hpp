@@ -57,8 +57,6 @@ struct Metrics {
     double warmup_us = 0;
 
     void add(const Metrics& other);
-    /// These counters minus `before` (what happened since it was taken).
-    [[nodiscard]] Metrics since(const Metrics& before) const;
     /// {"nv_inference_count": ..., ...} with Triton's metric names.
     [[nodiscard]] nlohmann::json to_json() const;
     [[nodiscard]] static Metrics from_json(const nlohmann::json& j);
