@@ -160,8 +160,10 @@ std::vector<SymOp> block_symops(gemmi::cif::Block& block, const gemmi::SmallStru
     if (sg == nullptr) {
         for (const char* tag : {"_space_group_IT_number", "_symmetry_Int_Tables_number"}) {
             if (const std::string* v = block.find_value(tag)) {
-                const auto n = static_cast<int>(gemmi::cif::as_number(*v, 0));
-                if (n >= 1 && n <= 230) sg = gemmi::find_spacegroup_by_number(n);
+                // A number first: 1e20 does not fit an int (found by fuzzing).
+                const double n = gemmi::cif::as_number(*v, 0);
+                if (n >= 1 && n <= 230 && n == std::floor(n))
+                    sg = gemmi::find_spacegroup_by_number(static_cast<int>(n));
             }
             if (sg != nullptr) break;
         }

@@ -52,6 +52,24 @@ TEST(CifExtractor, ExpandsBySpaceGroup) {
     EXPECT_EQ(cs["stoichiometry"], "AB");
 }
 
+// Without a Hermann-Mauguin symbol the space group comes from its number: 225 expands the
+// cell, and a number that is no space group (1e20, found by fuzzing: it overflowed an int;
+// 12.5; 0) leaves the sites as given.
+TEST(CifExtractor, SpaceGroupByNumberOnlyWhenItIsOne) {
+    const auto by_number = [](const std::string& n) {
+        std::string cif = kNaCl;
+        cif.replace(cif.find("_symmetry_space_group_name_H-M 'F m -3 m'"),
+                    std::string("_symmetry_space_group_name_H-M 'F m -3 m'").size(),
+                    "_symmetry_Int_Tables_number " + n);
+        const auto r = run("cif", "NaCl.cif", cif);
+        EXPECT_FALSE(r[0]["kiln"].contains("error")) << r[0].dump();
+        return r[0]["crystal_structure"]["number_of_atoms"].get<double>();
+    };
+    EXPECT_DOUBLE_EQ(by_number("225"), 8.0);
+    for (const char* bad : {"111111111111111111098", "1e20", "12.5", "0", "-3"})
+        EXPECT_DOUBLE_EQ(by_number(bad), 2.0) << bad;
+}
+
 TEST(CifExtractor, ExplicitDecimalSymopsAndPartialOccupancy) {
     const std::string cif = R"(data_x
 _cell_length_a 4
