@@ -298,9 +298,11 @@ RunReport run_units(const mpi::Comm& comm, const std::vector<std::uint64_t>& uni
         }
         // Every granted unit has reported, so workers hold nothing: release them, and read
         // the first request of any worker that never got a unit, so no message is left over.
+        // From that worker only: a released worker may already have sent the first request
+        // of the next run (MPI keeps each sender's messages in order, so this is its first).
         for (const int w : workers) comm.send(w, kDone, {});
-        while (asked.size() < workers.size()) {
-            asked.insert(comm.recv(mpi::Comm::kAnySource, kRequest)->source);
+        for (const int w : workers) {
+            if (asked.count(w) == 0U) (void)comm.recv(w, kRequest);
         }
     }
     loop.maybe_tick(true);
