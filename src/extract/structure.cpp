@@ -68,12 +68,19 @@ std::optional<int> Structure::space_group_number(double symprec, std::string& wh
         return std::nullopt;
     }
     // Cells no crystal has, where spglib's search can take seconds to minutes (found by
-    // fuzzing): a longest axis over kMaxAxisRatio times the shortest, or a lattice translation
+    // fuzzing): an axis over kMaxAxisLength, a longest axis over kMaxAxisRatio times the
+    // shortest, or a lattice translation
     // shorter than kMinTranslation (a flat cell: an atom and its own image closer than any two
     // atoms can be).
     const auto p = cell_parameters();
     const double longest = std::max({p[0], p[1], p[2]});
     const double shortest = std::min({p[0], p[1], p[2]});
+    if (!(longest <= kMaxAxisLength)) {
+        why = "no space group: the cell's longest axis is " + format_fixed(longest, 0) +
+              " A (over " + format_fixed(kMaxAxisLength, 0) +
+              " A, where spglib's search can take minutes)";
+        return std::nullopt;
+    }
     if (!(longest <= kMaxAxisRatio * shortest)) {
         why = "no space group: the cell's longest axis is " + format_fixed(longest / shortest, 0) +
               " times its shortest (over " + format_fixed(kMaxAxisRatio, 0) +

@@ -725,6 +725,21 @@ TEST(Extract, AFlatCellGetsNoSpaceGroupQuickly) {
     EXPECT_FALSE(r["crystal_structure"].contains("space_group_number"));
     EXPECT_NE(r["kiln"]["warnings"][0].get<std::string>().find("lattice translation of 0.161 A"),
               std::string::npos);
+    // The 20 s fuzzing in scripts/test.sh: a scale of -3.3e51 (a volume) made axes of 1e17 A,
+    // 13 s in spglib. An axis over 10 000 A is not searched either; 7 600 A is.
+    const auto huge = [](const std::string& scale) {
+        return extract_file("POSCAR", "poscar",
+                            "Si2\n" + scale +
+                                "\n0 2.7 2.7\n2.7 0 2.7\n2.7 2.7 0\nSi\n2\nDirect\n0 0 0\n"
+                                "0.25 0.25 0.25\n",
+                            ExtractLimits{})[0];
+    };
+    const auto t1 = std::chrono::steady_clock::now();
+    const auto big = huge("-3333333333333333333333333333333333333333333333333340.0");
+    EXPECT_LT(std::chrono::steady_clock::now() - t1, std::chrono::seconds(1));
+    EXPECT_NE(big["kiln"]["warnings"][0].get<std::string>().find("longest axis"),
+              std::string::npos);
+    EXPECT_EQ(huge("2000")["crystal_structure"]["space_group_number"], 227);
 }
 
 }  // namespace

@@ -45,9 +45,11 @@ struct Structure {
     /// nullopt, with `why` saying so, for a molecule, when spglib finds none, and for cells no
     /// crystal has, where spglib's search takes seconds to minutes per structure (found by
     /// fuzzing: 8 s for a 2-atom cell of 7 076 x 0.74 A, 11 s for a cell flattened to 3.4 A^3):
-    /// the longest axis over kMaxAxisRatio times the shortest, or a lattice translation (a, b,
-    /// c or a sum of them) shorter than kMinTranslation Angstrom.
+    /// an axis longer than kMaxAxisLength Angstrom (13 s for a cell scaled to 1e17 A), the
+    /// longest axis over kMaxAxisRatio times the shortest, or a lattice translation (a, b, c
+    /// or a sum of them) shorter than kMinTranslation Angstrom.
     [[nodiscard]] std::optional<int> space_group_number(double symprec, std::string& why) const;
+    static constexpr double kMaxAxisLength = 10000;
     static constexpr double kMaxAxisRatio = 1000;
     static constexpr double kMinTranslation = 0.5;
     /// Throws DataError("<what>: ...") for NaN/infinite coordinates or a lattice with zero or
