@@ -126,8 +126,12 @@ Metrics Metrics::from_json(const nlohmann::json& j) {
 }
 
 struct Engine::Request {
-    const float* rows = nullptr;  // n rows of input_columns: the call's cache misses
-    float* out = nullptr;         // n rows of output_columns
+    // Row k of the request is row input_row[k] of `input` (input_columns wide); its output
+    // goes to row output_row[k] of `output` (output_columns wide). Read in place, not copied.
+    const float* input = nullptr;
+    const std::size_t* input_row = nullptr;
+    float* output = nullptr;
+    const std::size_t* output_row = nullptr;
     std::size_t n = 0, taken = 0, finished = 0;
     std::exception_ptr error;
     Clock::time_point queued;
@@ -259,9 +263,10 @@ void Engine::run_batch(Model& model, const std::vector<Piece>& pieces, std::size
                  input_columns_};
         std::size_t at = 0;
         for (const Piece& p : pieces) {
-            std::memcpy(x.values.data() + at * in_cols, p.request->rows + p.begin * in_cols,
-                        p.count * in_cols * sizeof(float));
-            at += p.count;
+            for (std::size_t k = p.begin; k < p.begin + p.count; ++k, ++at)
+                std::memcpy(x.values.data() + at * in_cols,
+                            p.request->input + p.request->input_row[k] * in_cols,
+                            in_cols * sizeof(float));
         }
         t1 = Clock::now();
         y = run_halving(model, x, executions, halvings);
@@ -277,9 +282,9 @@ void Engine::run_batch(Model& model, const std::vector<Piece>& pieces, std::size
     if (!error) {  // each piece's rows are its request's alone: no lock needed
         std::size_t at = 0;
         for (const Piece& p : pieces) {
-            std::memcpy(p.request->out + p.begin * out_cols, y.values.data() + at * out_cols,
-                        p.count * out_cols * sizeof(float));
-            at += p.count;
+            for (std::size_t k = p.begin; k < p.begin + p.count; ++k, ++at)
+                std::memcpy(p.request->output + p.request->output_row[k] * out_cols,
+                            y.values.data() + at * out_cols, out_cols * sizeof(float));
         }
     }
     const std::lock_guard lock(mutex_);
@@ -336,7 +341,7 @@ Matrix Engine::predict(const Matrix& rows, Metrics* mine) {
     const std::size_t u = unique_first.size();
     call.unique_rows = u;
 
-    // The cache answers what it knows; the misses are gathered into one matrix.
+    // The cache answers what it knows; the misses go to the replicas by row number.
     std::vector<float> unique_out(u * out_cols);
     std::vector<std::size_t> misses;
     {
@@ -352,12 +357,8 @@ Matrix Engine::predict(const Matrix& rows, Metrics* mine) {
         call.cache_misses = misses.size();
         call.cache_hits = u - misses.size();
     }
-    std::vector<float> miss_rows(misses.size() * in_cols);
-    std::vector<float> miss_out(misses.size() * out_cols);
-    for (std::size_t i = 0; i < misses.size(); ++i)
-        std::memcpy(miss_rows.data() + i * in_cols,
-                    rows.values.data() + unique_first[misses[i]] * in_cols,
-                    in_cols * sizeof(float));
+    std::vector<std::size_t> miss_input_row(misses.size());
+    for (std::size_t i = 0; i < misses.size(); ++i) miss_input_row[i] = unique_first[misses[i]];
     call.compute_input_us += micros(t_begin, Clock::now());
 
     // The misses go to the replicas' queue; this call waits for all of its rows.
@@ -371,8 +372,10 @@ Matrix Engine::predict(const Matrix& rows, Metrics* mine) {
     }
     if (!misses.empty() && !failure) {
         Request q;
-        q.rows = miss_rows.data();
-        q.out = miss_out.data();
+        q.input = rows.values.data();
+        q.input_row = miss_input_row.data();
+        q.output = unique_out.data();  // the replicas write each miss's row in place
+        q.output_row = misses.data();
         q.n = misses.size();
         q.metrics = &call;
         std::unique_lock lock(mutex_);
@@ -396,12 +399,10 @@ Matrix Engine::predict(const Matrix& rows, Metrics* mine) {
     if (cache_) {
         const std::uint64_t evictions = cache_->counters().evictions;
         for (std::size_t i = 0; i < misses.size(); ++i)
-            cache_->insert(unique_key[misses[i]], {miss_out.data() + i * out_cols, out_cols});
+            cache_->insert(unique_key[misses[i]],
+                           {unique_out.data() + misses[i] * out_cols, out_cols});
         call.cache_evictions = cache_->counters().evictions - evictions;
     }
-    for (std::size_t i = 0; i < misses.size(); ++i)
-        std::memcpy(unique_out.data() + misses[i] * out_cols, miss_out.data() + i * out_cols,
-                    out_cols * sizeof(float));
     for (std::size_t r = 0; r < n; ++r)
         std::memcpy(out.values.data() + r * out_cols, unique_out.data() + unique_of[r] * out_cols,
                     out_cols * sizeof(float));
