@@ -5,7 +5,10 @@
 # (sqlite_search_bench.py, in process), in the same run. Also: ingest time with and without
 # the index (the index build's cost), and `kiln search` latency from process start.
 # Usage: benchmarks/search.sh [ROWS] [REPS]   Writes benchmarks/results/search-<rows>-<date>.csv
-# QUERIES_ONLY=1 ingests once and skips the index-cost measurements (for 10 000 000 rows).
+# QUERIES_ONLY=1 ingests once and skips the index-cost measurements (for 10 000 000 rows);
+# REUSE=1 with it keeps a dataset and SQLite database this script made before.
+# Every shape is measured twice for kiln: one segment per shard, then after `kiln index
+# --merge` (timed) from the merged index.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${1:-1000000}
@@ -31,7 +34,9 @@ ingest() {  # ingest OUT [extra]; prints seconds
   t1=$(now); echo "$t1 - $t0" | bc -l
 }
 cat "$WORK"/table/*.csv > /dev/null
-if [ "${QUERIES_ONLY:-0}" = 1 ]; then  # one indexed ingest; no index-cost measurements
+if [ "${QUERIES_ONLY:-0}" = 1 ] && [ "${REUSE:-0}" = 1 ] && [ -f "$WORK/sqlite.db" ]; then
+  t_index=0; t_index2=0; t_noindex=0; t_noindex2=0   # the dataset of an earlier run
+elif [ "${QUERIES_ONLY:-0}" = 1 ]; then  # one indexed ingest; no index-cost measurements
   t_index=$(ingest "$WORK/data"); t_index2=$t_index; t_noindex=0; t_noindex2=0
 else
 t_noindex=$(ingest "$WORK/data-noindex" --no-index)
@@ -59,21 +64,35 @@ p_index=$(pmg_times)
 t0=$(now); "$KILN" index "$WORK/data" --rebuild --no-fsync --keyword-field custom.label > /dev/null 2>&1; t1=$(now)
 t_rebuild=$(echo "$t1 - $t0" | bc -l)
 fi
+if [ "${REUSE:-0}" = 1 ] && [ -f "$WORK/sqlite.db" ]; then
+  t_sqlite_load=0
+else
 t0=$(now); $PY benchmarks/sqlite_search_bench.py load "$WORK/sqlite.db" "$WORK/data"; t1=$(now)
 t_sqlite_load=$(echo "$t1 - $t0" | bc -l)
+fi
+rm -f "$WORK/data/index/merged.h5"   # first: one segment per shard
 shards=$(ls "$WORK/data/shards" | wc -l)
 
 "$BIN/bench_search" "$WORK/data" benchmarks/search_shapes.tsv "$REPS" > "$WORK/kiln-warm.csv"
 $PY benchmarks/sqlite_search_bench.py run "$WORK/sqlite.db" "$REPS" > "$WORK/sqlite-warm.csv"
 "$BIN/bench_search" "$WORK/data" benchmarks/search_shapes.tsv "$COLD_REPS" --cold > "$WORK/kiln-cold.csv"
 $PY benchmarks/sqlite_search_bench.py run "$WORK/sqlite.db" "$COLD_REPS" --cold > "$WORK/sqlite-cold.csv"
-# From process start to the last line of output, warm cache.
-cli=()
-for _ in $(seq 15); do
-  t0=$(now); "$KILN" search "$WORK/data" 'material.elements:Fe AND material.elements:O' > /dev/null; t1=$(now)
-  cli+=("$(echo "($t1 - $t0) * 1000" | bc -l)")
-done
-cli_ms=$(printf '%s\n' "${cli[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}')
+# From process start to the last line of output, warm cache: median ms of 15 runs.
+cli_median() {
+  local cli=() t0 t1
+  for _ in $(seq 15); do
+    t0=$(now); "$KILN" search "$WORK/data" 'material.elements:Fe AND material.elements:O' > /dev/null; t1=$(now)
+    cli+=("$(echo "($t1 - $t0) * 1000" | bc -l)")
+  done
+  printf '%s\n' "${cli[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}'
+}
+cli_ms=$(cli_median)
+# The same from the merged index.
+t0=$(now); "$KILN" index "$WORK/data" --merge --no-fsync > /dev/null 2>&1; t1=$(now)
+t_merge=$(echo "$t1 - $t0" | bc -l)
+"$BIN/bench_search" "$WORK/data" benchmarks/search_shapes.tsv "$REPS" > "$WORK/merged-warm.csv"
+"$BIN/bench_search" "$WORK/data" benchmarks/search_shapes.tsv "$COLD_REPS" --cold > "$WORK/merged-cold.csv"
+cli_merged_ms=$(cli_median)
 
 CSV=benchmarks/results/search-$ROWS-$(date -u +%Y%m%d-%H%M%S).csv
 $PY - "$WORK" "$CSV" "$ROWS" <<'PY'
@@ -82,25 +101,32 @@ work, out, rows = sys.argv[1], sys.argv[2], sys.argv[3]
 def load(name):
     return {r["shape"]: r for r in csv.DictReader(open(f"{work}/{name}.csv"))}
 kw, sw, kc, sc = load("kiln-warm"), load("sqlite-warm"), load("kiln-cold"), load("sqlite-cold")
+mw, mc = load("merged-warm"), load("merged-cold")
+def x(base, t):
+    return float(base) / max(float(t), 1e-3)
 with open(out, "w") as f:
     w = csv.writer(f)
     w.writerow(["rows", "shape", "matches", "kiln_warm_median_ms", "kiln_warm_p99_ms",
                 "sqlite_warm_median_ms", "sqlite_warm_p99_ms", "warm_speedup",
-                "kiln_cold_median_ms", "sqlite_cold_median_ms", "cold_speedup", "same_matches"])
-    print("%-17s %9s %10s %10s %10s %10s %8s %10s %10s %8s" % (
-        "shape", "matches", "kiln ms", "kiln p99", "sqlite ms", "sqlite p99", "x", "kiln cold",
-        "sql cold", "x cold"))
+                "kiln_cold_median_ms", "sqlite_cold_median_ms", "cold_speedup", "same_matches",
+                "merged_warm_median_ms", "merged_warm_p99_ms", "merged_warm_speedup",
+                "merged_cold_median_ms", "merged_cold_speedup"])
+    print("%-17s %9s %9s %9s %9s %7s %9s %9s %7s | %9s %9s %7s %9s %7s" % (
+        "shape", "matches", "kiln ms", "kiln p99", "sqlite ms", "x", "kiln cold",
+        "sql cold", "x cold", "merged ms", "p99", "x", "cold ms", "x cold"))
     for shape in kw:
-        k, s, a, b = kw[shape], sw[shape], kc[shape], sc[shape]
-        same = k["matches"] == s["matches"]
-        ws = float(s["median_ms"]) / max(float(k["median_ms"]), 1e-3)
-        cs = float(b["median_ms"]) / max(float(a["median_ms"]), 1e-3)
+        k, s, a, b, m, n = kw[shape], sw[shape], kc[shape], sc[shape], mw[shape], mc[shape]
+        same = k["matches"] == s["matches"] == m["matches"]
+        ws, cs = x(s["median_ms"], k["median_ms"]), x(b["median_ms"], a["median_ms"])
+        mws, mcs = x(s["median_ms"], m["median_ms"]), x(b["median_ms"], n["median_ms"])
         w.writerow([rows, shape, k["matches"], k["median_ms"], k["p99_ms"], s["median_ms"],
                     s["p99_ms"], "%.1f" % ws, a["median_ms"], b["median_ms"], "%.1f" % cs,
-                    "yes" if same else "NO"])
-        print("%-17s %9s %10s %10s %10s %10s %8.1f %10s %10s %8.1f%s" % (
-            shape, k["matches"], k["median_ms"], k["p99_ms"], s["median_ms"], s["p99_ms"], ws,
-            a["median_ms"], b["median_ms"], cs, "" if same else "  MATCH COUNTS DIFFER"))
+                    "yes" if same else "NO", m["median_ms"], m["p99_ms"], "%.1f" % mws,
+                    n["median_ms"], "%.1f" % mcs])
+        print("%-17s %9s %9s %9s %9s %7.1f %9s %9s %7.1f | %9s %9s %7.1f %9s %7.1f%s" % (
+            shape, k["matches"], k["median_ms"], k["p99_ms"], s["median_ms"], ws,
+            a["median_ms"], b["median_ms"], cs, m["median_ms"], m["p99_ms"], mws,
+            n["median_ms"], mcs, "" if same else "  MATCH COUNTS DIFFER"))
 PY
 if [ "${QUERIES_ONLY:-0}" = 1 ]; then
 printf 'rows %s in %s shards; ingest with the index %.1f s; SQLite load %.1f s\n' \
@@ -113,5 +139,6 @@ printf 'rows %s in %s shards; ingest %.1f s without index, %.1f s with (+%.0f%%)
 printf 'pymatgen-test-files: ingest %.2f s without index, %.2f s with (+%.0f%%)\n' "$p_noindex" "$p_index" \
   "$(echo "($p_index / $p_noindex - 1) * 100" | bc -l)" | tee -a "$CSV.txt"
 fi
-echo "kiln search from process start (material.elements:Fe AND material.elements:O, 20 hits): median ${cli_ms} ms" | tee -a "$CSV.txt"
+echo "kiln search from process start (material.elements:Fe AND material.elements:O, 20 hits): median ${cli_ms} ms; from the merged index ${cli_merged_ms} ms" | tee -a "$CSV.txt"
+printf 'kiln index --merge: %.1f s; merged index %s\n' "$t_merge" "$(du -h "$WORK/data/index/merged.h5" | cut -f1)" | tee -a "$CSV.txt"
 echo "results: $CSV"

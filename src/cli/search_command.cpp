@@ -275,6 +275,11 @@ bool run_request(const index::Searcher& searcher, const index::SearchRequest& re
         return true;
     }
     log::set_rank(comm.rank());
+    if (searcher.uses_merged_index()) {  // one segment answers for every shard: rank 0 reads it
+        if (comm.rank() != 0) return false;
+        result = searcher.search(req);
+        return true;
+    }
     const index::PreparedQuery q = searcher.prepare(req);
     const auto shards = searcher.candidate_shards(q);
     nlohmann::json mine = nlohmann::json::array();
@@ -363,7 +368,11 @@ int run_search(const Args& args) {
         const auto shards = searcher.candidate_shards(q);
         std::cout << "query:  " << index::to_string(q.root) << "\n"
                   << "shards: " << shards.size() << " of " << searcher.dictionary().shard_ids.size()
-                  << " can match\n";
+                  << " can match\n"
+                  << "index:  "
+                  << (searcher.uses_merged_index() ? "merged (index/merged.h5)"
+                                                   : "one segment per shard")
+                  << "\n";
         return 0;
     }
     // Resolve names (with suggestions) before any MPI traffic, on every rank alike.
@@ -551,8 +560,11 @@ int run_index(const Args& args) {
         "keyword-field", po::value<std::vector<std::string>>()->composing(),
         "also index this field's exact values (repeatable; 'custom.*' for a prefix)")(
         "rebuild", po::bool_switch(), "rebuild every segment, not only missing or stale ones")(
-        "threads", po::value<int>(), "threads building segments")("no-fsync", po::bool_switch(),
-                                                                  "do not fsync the index files");
+        "threads", po::value<int>(), "threads building segments")(
+        "merge", po::bool_switch(),
+        "also merge every segment into DATA/index/merged.h5, which queries then read instead "
+        "of one segment per shard; later index updates keep it current")(
+        "no-fsync", po::bool_switch(), "do not fsync the index files");
     po::positional_options_description pos;
     pos.add("data", 1);
     const CommandLine cl = parse_command_line("index", args, o, pos);
@@ -561,25 +573,41 @@ int run_index(const Args& args) {
         print_help("index", "DATA [--keyword-field F]... [--rebuild]",
                    "Builds the search index of a dataset (DATA/index/): one segment per shard\n"
                    "and the dictionary. Segments that are current are kept. The keyword fields\n"
-                   "are the defaults plus those given here.",
+                   "are the defaults plus those given here; without --keyword-field, those the\n"
+                   "index has now (the ingest's --keyword-field) are kept. With --merge, the "
+                   "segments are also\n"
+                   "merged into one (index/merged.h5): a query then opens one file instead of\n"
+                   "one per shard; delete that file to go back.",
                    o);
         return 0;
     }
     if (cl.vm.count("data") == 0U) throw UsageError("kiln index: DATA is required");
+    const std::string data = cl.vm["data"].as<std::string>();
     index::IndexPolicy policy;
-    for (const auto& f : get_or(cl.vm, "keyword-field", std::vector<std::string>{})) {
-        policy.keyword_fields.push_back(f);
+    const auto extra = get_or(cl.vm, "keyword-field", std::vector<std::string>{});
+    if (extra.empty()) {  // keep the keyword fields the index has (ingest --keyword-field ...)
+        try {
+            const store::Layout layout(data);
+            policy =
+                index::Dictionary::open(layout.dictionary(), store::read_catalog(layout.catalog()))
+                    .policy;
+        } catch (const Error&) {
+            // no index yet, or older than the shards: the default keyword fields
+        }
     }
+    for (const auto& f : extra) policy.keyword_fields.push_back(f);
     const auto start = std::chrono::steady_clock::now();
-    const auto u =
-        index::update_index(cl.vm["data"].as<std::string>(), policy, threads_option(cl.vm),
-                            !cl.vm["no-fsync"].as<bool>(), cl.vm["rebuild"].as<bool>());
+    const auto u = index::update_index(cl.vm["data"].as<std::string>(), policy,
+                                       threads_option(cl.vm), !cl.vm["no-fsync"].as<bool>(),
+                                       cl.vm["rebuild"].as<bool>(), cl.vm["merge"].as<bool>());
     const double s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     log::info("index: " + std::to_string(u.records) + " records; " +
               std::to_string(u.segments_built) + " segments built, " +
               std::to_string(u.segments_kept) + " current" +
-              (u.dictionary_written ? ", dictionary written" : ", nothing to do") + " in " +
+              (u.dictionary_written ? ", dictionary written" : "") +
+              (u.merged_written ? ", segments merged" : "") +
+              (u.dictionary_written || u.merged_written ? "" : ", nothing to do") + " in " +
               std::to_string(s).substr(0, std::to_string(s).find('.') + 3) + " s");
     return 0;
 }

@@ -12,6 +12,8 @@
 #include "kiln/core/log.hpp"
 #include "kiln/core/units.hpp"
 #include "kiln/index/dictionary.hpp"
+#include "kiln/index/search.hpp"
+#include "kiln/index/segment.hpp"
 #include "kiln/store/catalog.hpp"
 #include "kiln/store/layout.hpp"
 #include "kiln/store/predictions.hpp"
@@ -178,6 +180,21 @@ int run_verify(const Args& args) {
             if (!b.empty()) problems.push_back(std::move(b));
         }
         index_note = "index of " + std::to_string(d.fields.size()) + " fields";
+        if (fs::is_file(layout.merged_segment())) {
+            try {
+                const index::SegmentReader merged(layout.merged_segment());
+                merged.check_every_chunk();
+                if (index::merged_segment_is_current(merged, d)) {
+                    index_note += ", merged";
+                } else {
+                    log::warn("'" + layout.merged_segment() +
+                              "' was merged from older segments and is not used by searches "
+                              "(`kiln index DATA` merges them again)");
+                }
+            } catch (const std::exception& ex) {
+                problems.push_back(layout.merged_segment() + ": " + ex.what());
+            }
+        }
     } catch (const NoInputError&) {
         // a dataset without an index is valid
     } catch (const Error& e) {

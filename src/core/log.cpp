@@ -64,7 +64,7 @@ void debug(std::string_view message) {
     }
 }
 void info(std::string_view message) { write_line(stdout, " ", message); }
-void warn(std::string_view message) { write_line(stdout, " warning: ", message); }
+void warn(std::string_view message) { write_line(stderr, " warning: ", message); }
 void error(std::string_view message) { write_line(stderr, " error: ", message); }
 
 bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }

@@ -156,7 +156,9 @@ OutcarScan scan(std::string_view text) {
             if (open != std::string_view::npos && close != std::string_view::npos && open < close) {
                 const auto ionic = maybe_number(trim(rest.substr(0, open)));
                 const auto electronic = maybe_number(trim(rest.substr(open + 1, close - open - 1)));
-                if (ionic && electronic) {
+                // Step numbers past a billion are garbage (and would not fit a long).
+                if (ionic && electronic && *ionic >= 0 && *ionic < 1e9 && *electronic >= 0 &&
+                    *electronic < 1e9) {
                     o.ionic_steps = static_cast<long>(*ionic);
                     o.last_electronic = static_cast<long>(*electronic);
                 }

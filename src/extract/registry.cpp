@@ -104,6 +104,10 @@ std::string decompress(const std::string& name, std::string_view bytes, std::siz
 
 namespace {
 
+// The longest error message a record keeps (about; the escaping of bytes that are not UTF-8
+// can grow it).
+constexpr std::size_t kMaxErrorBytes = 1000;
+
 // The first `n` bytes of a gzip stream, which may be cut short (the head of a streamed file
 // or archive member): zlib inflates what there is; libarchive refuses a truncated stream.
 std::string gunzip_head(std::string_view bytes, std::size_t n) {
@@ -148,8 +152,14 @@ std::vector<nlohmann::json> extract_file(const std::string& name, const std::str
         if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
         records = extractor->extract(FileInput{name, text, limits.symprec, std::move(run_species)});
     } catch (const std::exception& e) {
-        return {{{"kiln",
-                  {{"format", format}, {"error", escape_invalid_utf8(format + ": " + e.what())}}}}};
+        // Messages quote the offending text; a 100 MB line must not become a 100 MB record.
+        std::string message = format + ": " + e.what();
+        if (message.size() > kMaxErrorBytes) {
+            const std::size_t more = message.size() - kMaxErrorBytes;
+            message.resize(kMaxErrorBytes);
+            message += "... (" + std::to_string(more) + " more bytes)";
+        }
+        return {{{"kiln", {{"format", format}, {"error", escape_invalid_utf8(message)}}}}};
     }
     if (records.empty()) records.push_back(nlohmann::json::object());
     for (auto& r : records) r["kiln"]["format"] = format;

@@ -121,13 +121,16 @@ std::optional<int> Structure::space_group_number(double symprec, std::string& wh
         const auto it = kinds.emplace(key, static_cast<int>(kinds.size()) + 1).first;
         types[i] = it->second;
     }
-    // Angle tolerance 5 degrees, as pymatgen's SpacegroupAnalyzer passes to spglib. Only the
-    // number is needed: spgat_get_international skips the dataset's Wyckoff positions and
-    // standardised cell.
+    // spglib's own angle tolerance (-1: lattice angles are judged by symprec, as lengths
+    // are), not the 5 degrees pymatgen's SpacegroupAnalyzer passes: with 5 degrees, a cell
+    // whose long axis leans a degree off a right angle (fuzzing found 2 x 2 x 114 A) has
+    // angles that pass and lengths that fail, and spglib retries for 8 s to find nothing.
+    // Both give the same number on every structure of pymatgen-test-files (136, checked
+    // with pymatgen, and by tests/reference against pymatgen's 5 degrees).
     char symbol[11] = {};
     const int number =
-        spgat_get_international(symbol, lat, reinterpret_cast<double(*)[3]>(pos.data()),
-                                types.data(), static_cast<int>(sites.size()), symprec, 5.0);
+        spg_get_international(symbol, lat, reinterpret_cast<double(*)[3]>(pos.data()), types.data(),
+                              static_cast<int>(sites.size()), symprec);
     if (number <= 0) {
         why = "no space group: spglib found none at symprec " + std::to_string(symprec);
         return std::nullopt;

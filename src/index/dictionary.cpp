@@ -29,14 +29,6 @@ struct FieldAcc {
     std::map<std::string, std::vector<std::pair<std::uint64_t, std::uint64_t>>> terms;
 };
 
-FieldType merged_type(unsigned types) {
-    const auto bit = [](FieldType t) { return 1U << static_cast<unsigned>(t); };
-    for (const auto t : {FieldType::kKeyword, FieldType::kNumber, FieldType::kBoolean}) {
-        if (types == bit(t)) return t;
-    }
-    return FieldType::kMixed;
-}
-
 }  // namespace
 
 std::string shards_digest(const store::Catalog& catalog) {
@@ -98,7 +90,7 @@ void write_dictionary(const std::string& data_dir, const store::Catalog& catalog
     std::vector<double> mins, maxs;
     for (const auto& [name, a] : fields) {
         names.push_back(name);
-        types.emplace_back(to_string(merged_type(a.types)));
+        types.emplace_back(to_string(combined_type(a.types)));
         counts.push_back(a.records);
         shard.insert(shard.end(), a.shards.begin(), a.shards.end());
         shard_records.insert(shard_records.end(), a.shard_records.begin(), a.shard_records.end());

@@ -157,4 +157,11 @@ FieldType field_type_of(unsigned mask) {
     return FieldType::kMixed;
 }
 
+FieldType combined_type(unsigned mask) {
+    for (const auto t : {FieldType::kKeyword, FieldType::kNumber, FieldType::kBoolean}) {
+        if (mask == 1U << static_cast<unsigned>(t)) return t;
+    }
+    return FieldType::kMixed;
+}
+
 }  // namespace kiln::index

@@ -11,6 +11,7 @@
 
 #include "kiln/core/error.hpp"
 #include "kiln/core/fs.hpp"
+#include "kiln/core/log.hpp"
 #include "kiln/index/segment.hpp"
 #include "kiln/store/layout.hpp"
 
@@ -123,7 +124,7 @@ public:
             }
             case Kind::kTerm: {
                 Roaring out;
-                if (has_text(f->type) && policy_.is_keyword(f->name)) out |= seg_.term(*f, n.value);
+                if (has_text(f->type) && policy_.is_keyword(f->name)) out = seg_.term(*f, n.value);
                 if (has_numbers(f->type)) {
                     if (const auto v = parse_number(n.value))
                         out |= seg_.range(*f, *v, true, *v, true);
@@ -194,7 +195,8 @@ void NumberStats::merge(const NumberStats& o) {
 nlohmann::json to_json(const ShardResult& r) {
     nlohmann::json hits = nlohmann::json::array();
     for (const auto& h : r.hits) {
-        hits.push_back({h.row, h.key.missing, h.key.is_number, h.key.number, h.key.text});
+        hits.push_back(
+            {h.shard_id, h.row, h.key.missing, h.key.is_number, h.key.number, h.key.text});
     }
     return {{"shard", r.shard_id},
             {"matches", r.matches},
@@ -209,12 +211,12 @@ ShardResult shard_result_from_json(const nlohmann::json& j) {
     r.matches = j.at("matches").get<std::uint64_t>();
     for (const auto& h : j.at("hits")) {
         Hit hit;
-        hit.shard_id = r.shard_id;
-        hit.row = h.at(0).get<std::uint32_t>();
-        hit.key.missing = h.at(1).get<bool>();
-        hit.key.is_number = h.at(2).get<bool>();
-        hit.key.number = h.at(3).get<double>();
-        hit.key.text = h.at(4).get<std::string>();
+        hit.shard_id = h.at(0).get<std::uint64_t>();
+        hit.row = h.at(1).get<std::uint32_t>();
+        hit.key.missing = h.at(2).get<bool>();
+        hit.key.is_number = h.at(3).get<bool>();
+        hit.key.number = h.at(4).get<double>();
+        hit.key.text = h.at(5).get<std::string>();
         r.hits.push_back(std::move(hit));
     }
     r.counts = j.at("counts").get<std::map<std::string, std::uint64_t>>();
@@ -227,7 +229,40 @@ ShardResult shard_result_from_json(const nlohmann::json& j) {
 Searcher::Searcher(const std::string& data_dir)
     : data_dir_(data_dir),
       catalog_(store::read_catalog(store::Layout(data_dir).catalog())),
-      dictionary_(Dictionary::open(store::Layout(data_dir).dictionary(), catalog_)) {}
+      dictionary_(Dictionary::open(store::Layout(data_dir).dictionary(), catalog_)) {
+    const std::string path = store::Layout(data_dir).merged_segment();
+    if (!fs::is_file(path)) return;
+    try {
+        auto merged = std::make_unique<SegmentReader>(path);
+        if (merged_segment_is_current(*merged, dictionary_)) {
+            merged_ = std::move(merged);
+        } else {
+            log::warn("'" + path +
+                      "' was merged from older segments: searching the segments of each shard "
+                      "instead (`kiln index DATA` merges them again)");
+        }
+    } catch (const Error& e) {
+        log::warn("'" + path + "' is not used: " + e.what() +
+                  " (`kiln index DATA --merge` writes it again)");
+    }
+}
+
+bool merged_segment_is_current(const SegmentReader& merged, const Dictionary& d) {
+    const auto& shards = merged.merged_shards();
+    if (shards.size() != d.shard_ids.size()) return false;
+    std::map<std::uint64_t, std::pair<std::uint64_t, const std::string*>> listed;
+    for (std::size_t i = 0; i < d.shard_ids.size(); ++i) {
+        listed[d.shard_ids[i]] = {d.shard_records[i], &d.segment_checksums[i]};
+    }
+    for (const auto& s : shards) {
+        const auto it = listed.find(s.shard_id);
+        if (it == listed.end() || it->second.first != s.records ||
+            *it->second.second != s.segment_checksum) {
+            return false;
+        }
+    }
+    return true;
+}
 
 namespace {
 
@@ -335,7 +370,8 @@ private:
     const Dictionary& d_;
 };
 
-using ShardSet = std::set<std::size_t>;
+// Shards that can match, one flag per shard of the dictionary.
+using ShardSet = std::vector<bool>;
 
 }  // namespace
 
@@ -370,14 +406,17 @@ std::string Searcher::resolve_field(const std::string& name) const {
 
 std::vector<std::size_t> Searcher::candidate_shards(const PreparedQuery& q) const {
     const Dictionary& d = dictionary_;
-    ShardSet all;
-    for (std::size_t i = 0; i < d.shard_ids.size(); ++i) all.insert(i);
+    const std::size_t n_shards = d.shard_ids.size();
+    const ShardSet all(n_shards, true);
     const auto field_shards = [&](const DictionaryField& f, auto keep) {
-        ShardSet s;
+        ShardSet s(n_shards, false);
         for (std::size_t k = 0; k < f.shards.size(); ++k) {
-            if (keep(k)) s.insert(f.shards[k]);
+            if (keep(k)) s.at(f.shards[k]) = true;
         }
         return s;
+    };
+    const auto add = [](ShardSet& to, const ShardSet& from) {
+        for (std::size_t i = 0; i < to.size(); ++i) to[i] = to[i] || from[i];
     };
     const auto overlaps = [](const DictionaryField& f, std::size_t k, double lo, double hi) {
         return !std::isnan(f.shard_min[k]) && f.shard_max[k] >= lo && f.shard_min[k] <= hi;
@@ -388,21 +427,15 @@ std::vector<std::size_t> Searcher::candidate_shards(const PreparedQuery& q) cons
             case Kind::kNot:
                 return all;
             case Kind::kOr: {
-                ShardSet s;
-                for (const auto& c : n.children) {
-                    const auto m = may_match(c);
-                    s.insert(m.begin(), m.end());
-                }
+                ShardSet s(n_shards, false);
+                for (const auto& c : n.children) add(s, may_match(c));
                 return s;
             }
             case Kind::kAnd: {
                 ShardSet s = all;
                 for (const auto& c : n.children) {
                     const auto m = may_match(c);
-                    ShardSet both;
-                    std::set_intersection(s.begin(), s.end(), m.begin(), m.end(),
-                                          std::inserter(both, both.end()));
-                    s = std::move(both);
+                    for (std::size_t i = 0; i < n_shards; ++i) s[i] = s[i] && m[i];
                 }
                 return s;
             }
@@ -410,14 +443,14 @@ std::vector<std::size_t> Searcher::candidate_shards(const PreparedQuery& q) cons
                 break;
         }
         const DictionaryField* f = d.field(n.field);
-        if (f == nullptr) return {};
+        if (f == nullptr) return ShardSet(n_shards, false);
         if (n.kind == Kind::kRange) {
             const double lo = n.lo == "*" ? -kInf : *parse_number(n.lo);
             const double hi = n.hi == "*" ? kInf : *parse_number(n.hi);
             return field_shards(*f, [&](std::size_t k) { return overlaps(*f, k, lo, hi); });
         }
         if (n.kind == Kind::kTerm) {
-            ShardSet s;
+            ShardSet s(n_shards, false);
             if (const auto v = parse_number(n.value); v && has_numbers(f->type)) {
                 s = field_shards(*f, [&](std::size_t k) { return overlaps(*f, k, *v, *v); });
             }
@@ -429,11 +462,10 @@ std::vector<std::size_t> Searcher::candidate_shards(const PreparedQuery& q) cons
                                              return t.value < v;
                                          });
                     if (it != terms->end() && it->value == n.value) {
-                        s.insert(it->shards.begin(), it->shards.end());
+                        for (const std::uint64_t k : it->shards) s.at(k) = true;
                     }
                 } else {
-                    const auto m = field_shards(*f, [](std::size_t) { return true; });
-                    s.insert(m.begin(), m.end());
+                    add(s, field_shards(*f, [](std::size_t) { return true; }));
                 }
             }
             return s;
@@ -441,16 +473,38 @@ std::vector<std::size_t> Searcher::candidate_shards(const PreparedQuery& q) cons
         return field_shards(*f, [](std::size_t) { return true; });  // exists, prefix
     };
     const ShardSet s = may_match(q.root);
-    return {s.begin(), s.end()};
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < n_shards; ++i) {
+        if (s[i]) out.push_back(i);
+    }
+    return out;
 }
 
 ShardResult Searcher::search_shard(const PreparedQuery& q, std::size_t shard_index) const {
-    const std::uint64_t shard_id = dictionary_.shard_ids.at(shard_index);
-    const SegmentReader& seg = segment(shard_index);
+    return evaluate(q, segment(shard_index));
+}
+
+ShardResult Searcher::evaluate(const PreparedQuery& q, const SegmentReader& seg) const {
+    Roaring rows = Evaluator(seg, dictionary_.policy).eval(q.root);
     // Rows past the end can only come from a damaged segment: never let them through.
-    const Roaring rows = Evaluator(seg, dictionary_.policy).eval(q.root) & seg.all();
+    if (!rows.isEmpty() && rows.maximum() >= seg.records()) rows &= seg.all();
+    // A row of the segment as a hit: in a merged segment, the shard whose rows hold it.
+    const auto& merged = seg.merged_shards();
+    // Which of a merged segment's shards holds `row` (0 for a shard's own segment).
+    const auto shard_of_row = [&](std::uint32_t row) -> std::size_t {
+        if (merged.empty()) return 0;
+        const auto it =
+            std::upper_bound(merged.begin(), merged.end(), std::uint64_t{row},
+                             [](std::uint64_t r, const MergedShard& s) { return r < s.row_base; });
+        return static_cast<std::size_t>(it - merged.begin()) - 1;  // row_base[0] is 0
+    };
+    const auto hit_of = [&](std::uint32_t row, SortKey key) {
+        if (merged.empty()) return Hit{seg.shard_id(), row, std::move(key)};
+        const MergedShard& s = merged[shard_of_row(row)];
+        return Hit{s.shard_id, static_cast<std::uint32_t>(row - s.row_base), std::move(key)};
+    };
     ShardResult r;
-    r.shard_id = shard_id;
+    r.shard_id = merged.empty() ? seg.shard_id() : merged.front().shard_id;
     r.matches = rows.cardinality();
     const SearchRequest& req = q.request;
     if (!req.count_by.empty()) {
@@ -483,17 +537,24 @@ ShardResult Searcher::search_shard(const PreparedQuery& q, std::size_t shard_ind
     }
     if (!req.stats.empty()) {
         if (const SegmentField* f = seg.field(req.stats)) {
+            // Summed per shard, then shard after shard: a merged segment gives the very sums
+            // (to the last bit) that its shards' segments give.
+            std::vector<NumberStats> per_shard(std::max<std::size_t>(1, merged.size()));
             if (const auto* values = seg.value_of_row(*f)) {  // one pass over the hits
+                std::size_t k = 0;  // rows come in order: the shard index only moves forward
                 for (const std::uint32_t row : rows) {
-                    if (!std::isnan((*values)[row])) r.stats.add((*values)[row]);
+                    while (k + 1 < merged.size() && row >= merged[k + 1].row_base) ++k;
+                    if (!std::isnan((*values)[row])) per_shard[k].add((*values)[row]);
                 }
             } else {
                 const NumberColumn& nums = seg.numbers(*f);
                 const DenseRows hit(rows, seg.records());
                 for (std::size_t i = 0; i < nums.values.size(); ++i) {
-                    if (hit.contains(nums.rows[i])) r.stats.add(nums.values[i]);
+                    if (hit.contains(nums.rows[i]))
+                        per_shard[shard_of_row(nums.rows[i])].add(nums.values[i]);
                 }
             }
+            for (const auto& s : per_shard) r.stats.merge(s);
         }
     }
     const std::uint64_t keep = req.limit == 0 ? r.matches : req.offset + req.limit;
@@ -501,7 +562,7 @@ ShardResult Searcher::search_shard(const PreparedQuery& q, std::size_t shard_ind
     if (!req.sort) {
         for (const std::uint32_t row : rows) {
             if (r.hits.size() >= keep) break;
-            r.hits.push_back(Hit{shard_id, row, {}});
+            r.hits.push_back(hit_of(row, {}));
         }
         return r;
     }
@@ -530,7 +591,7 @@ ShardResult Searcher::search_shard(const PreparedQuery& q, std::size_t shard_ind
     r.hits.reserve(r.matches);
     for (const std::uint32_t row : rows) {
         const auto it = keys.find(row);
-        r.hits.push_back(Hit{shard_id, row, it != keys.end() ? it->second : SortKey{}});
+        r.hits.push_back(hit_of(row, it != keys.end() ? it->second : SortKey{}));
     }
     const HitOrder order{true, desc};
     if (r.hits.size() > keep) {
@@ -605,6 +666,11 @@ SearchResult Searcher::merge(const PreparedQuery& q, std::vector<ShardResult> pa
 SearchResult Searcher::search(const SearchRequest& request) const {
     const PreparedQuery q = prepare(request);
     const auto shards = candidate_shards(q);
+    if (merged_) {  // one segment over every shard answers for all of them
+        std::vector<ShardResult> parts;
+        if (!shards.empty()) parts.push_back(evaluate(q, *merged_));
+        return merge(q, std::move(parts), shards.size());
+    }
     std::vector<ShardResult> parts(shards.size());
     std::exception_ptr error;
     const auto n = static_cast<std::int64_t>(shards.size());
@@ -719,8 +785,40 @@ std::string combined_digest(const std::map<std::uint64_t, SegmentExtras>& extras
 
 }  // namespace
 
+namespace {
+
+// Merges the segments into DATA/index/merged.h5 unless it was merged from these very
+// segments (or `force`); true when it wrote it.
+bool update_merged_segment(const store::Layout& layout, const store::Catalog& catalog, bool durable,
+                           bool force) {
+    const Dictionary d = Dictionary::open(layout.dictionary(), catalog);
+    if (!force && fs::is_file(layout.merged_segment())) {
+        try {
+            if (merged_segment_is_current(SegmentReader(layout.merged_segment()), d)) return false;
+        } catch (const Error&) {
+            // unreadable: merged again below
+        }
+    }
+    std::vector<std::size_t> order(d.shard_ids.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return d.shard_ids[a] < d.shard_ids[b]; });
+    std::vector<std::string> paths, checksums;
+    std::vector<std::uint64_t> ids;
+    for (const std::size_t i : order) {
+        ids.push_back(d.shard_ids[i]);
+        paths.push_back(layout.segment(d.shard_ids[i]));
+        checksums.push_back(d.segment_checksums[i]);
+    }
+    if (ids.empty()) return false;  // nothing to merge
+    merge_segments(paths, ids, checksums, layout.merged_segment(), durable);
+    return true;
+}
+
+}  // namespace
+
 IndexUpdate update_index(const std::string& data_dir, const IndexPolicy& policy, int threads,
-                         bool durable, bool rebuild_all) {
+                         bool durable, bool rebuild_all, bool merge) {
     const store::Layout layout(data_dir);
     const store::Catalog catalog = store::read_catalog(layout.catalog());
     const auto extras = prediction_extras(data_dir);
@@ -732,15 +830,20 @@ IndexUpdate update_index(const std::string& data_dir, const IndexPolicy& policy,
     IndexUpdate update;
     for (const auto& s : catalog.shards) update.records += s.records;
     if (!rebuild_all) {
+        bool current = false;
         try {
             const Dictionary d = Dictionary::open(layout.dictionary(), catalog);
-            if (d.policy.keyword_fields == policy.keyword_fields &&
-                d.extras_digest == extras_digest) {
-                update.segments_kept = catalog.shards.size();
-                return update;
-            }
+            current = d.policy.keyword_fields == policy.keyword_fields &&
+                      d.extras_digest == extras_digest;
         } catch (const Error&) {
             // missing, stale or unreadable: rebuilt below
+        }
+        if (current) {
+            update.segments_kept = catalog.shards.size();
+            if (merge || fs::is_file(layout.merged_segment())) {
+                update.merged_written = update_merged_segment(layout, catalog, durable, false);
+            }
+            return update;
         }
     }
     fs::make_dirs(layout.index_dir());
@@ -782,6 +885,9 @@ IndexUpdate update_index(const std::string& data_dir, const IndexPolicy& policy,
     update.segments_built = todo.size();
     write_dictionary(data_dir, catalog, policy, durable, extras_digest);
     update.dictionary_written = true;
+    if (merge || fs::is_file(layout.merged_segment())) {
+        update.merged_written = update_merged_segment(layout, catalog, durable, rebuild_all);
+    }
     return update;
 }
 

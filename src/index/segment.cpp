@@ -7,6 +7,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "index/segment_arrays.hpp"
 #include "kiln/core/error.hpp"
 #include "kiln/core/fs.hpp"
 #include "kiln/store/layout.hpp"
@@ -126,73 +127,108 @@ void SegmentBuilder::add_leaf(std::uint32_t row, std::size_t ordinal, const Leaf
 void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std::uint64_t records,
                            const Hash128& shard_checksum, bool durable,
                            const std::string& extras_digest) const {
-    std::vector<std::string> names, types;
-    std::vector<std::uint64_t> counts, exists_offsets{0}, term_begin{0}, number_begin{0};
-    std::vector<std::uint8_t> exists_blob, values, postings;
-    std::vector<std::uint64_t> value_offsets{0}, posting_offsets{0}, term_counts;
-    std::vector<double> mins, maxs, numbers;
-    std::vector<std::uint32_t> number_rows;
+    detail::SegmentArrays a;
     for (const auto& [name, f] : fields_) {
-        names.push_back(name);
-        types.emplace_back(to_string(field_type_of(f.kinds)));
-        counts.push_back(f.rows.size());
-        append_bitmap(bitmap_of(f.rows), exists_blob, exists_offsets);
+        a.begin_field(name, field_type_of(f.kinds), f.rows.size(), bitmap_of(f.rows));
         std::vector<const std::pair<const std::string, std::vector<std::uint32_t>>*> sorted_terms;
         sorted_terms.reserve(f.terms.size());
         for (const auto& t : f.terms) sorted_terms.push_back(&t);
         std::sort(sorted_terms.begin(), sorted_terms.end(),
-                  [](const auto* a, const auto* b) { return a->first < b->first; });
-        for (const auto* term : sorted_terms) {
-            const auto& [text, rows] = *term;
-            values.insert(values.end(), text.begin(), text.end());
-            value_offsets.push_back(values.size());
-            append_bitmap(bitmap_of(rows), postings, posting_offsets);
-            term_counts.push_back(rows.size());
-        }
-        term_begin.push_back(term_counts.size());
+                  [](const auto* x, const auto* y) { return x->first < y->first; });
+        for (const auto* term : sorted_terms) a.add_term(term->first, bitmap_of(term->second));
         auto sorted = f.numbers;
         std::sort(sorted.begin(), sorted.end());
-        for (const auto& [v, r] : sorted) {
-            numbers.push_back(v);
-            number_rows.push_back(r);
-        }
-        number_begin.push_back(numbers.size());
-        mins.push_back(sorted.empty() ? kNaN : sorted.front().first);
-        maxs.push_back(sorted.empty() ? kNaN : sorted.back().first);
+        a.add_numbers(sorted);
+        a.end_field();
     }
+    detail::SegmentOrigin origin;
+    origin.shard_id = shard_id;
+    origin.shard_checksum = shard_checksum.hex();
+    detail::write_segment_file(path, a, origin, records, policy_.to_json().dump(), extras_digest,
+                               durable);
+}
+
+namespace detail {
+
+void SegmentArrays::begin_field(const std::string& name, FieldType type, std::uint64_t records,
+                                const Roaring& exists) {
+    names.push_back(name);
+    types.emplace_back(to_string(type));
+    counts.push_back(records);
+    append_bitmap(exists, exists_blob, exists_offsets);
+    mins.push_back(kNaN);
+    maxs.push_back(kNaN);
+}
+
+void SegmentArrays::add_term(std::string_view text, const Roaring& rows) {
+    values.insert(values.end(), text.begin(), text.end());
+    value_offsets.push_back(values.size());
+    append_bitmap(rows, postings, posting_offsets);
+    term_counts.push_back(rows.cardinality());
+}
+
+void SegmentArrays::add_numbers(const std::vector<std::pair<double, std::uint32_t>>& sorted) {
+    if (sorted.empty()) return;
+    for (const auto& [v, r] : sorted) {
+        numbers.push_back(v);
+        number_rows.push_back(r);
+    }
+    if (std::isnan(mins.back()) || sorted.front().first < mins.back())
+        mins.back() = sorted.front().first;
+    if (std::isnan(maxs.back()) || sorted.back().first > maxs.back())
+        maxs.back() = sorted.back().first;
+}
+
+void SegmentArrays::end_field() {
+    term_begin.push_back(term_counts.size());
+    number_begin.push_back(numbers.size());
+}
+
+void write_segment_file(const std::string& path, const SegmentArrays& a,
+                        const SegmentOrigin& origin, std::uint64_t records,
+                        const std::string& policy_json, const std::string& extras_digest,
+                        bool durable) {
     h5::write_kiln_file(path, "segment", durable, [&](hid_t root) {
-        h5::set_attr(root, "shard_id", static_cast<std::int64_t>(shard_id));
+        h5::set_attr(root, "shard_id", static_cast<std::int64_t>(origin.shard_id));
         h5::set_attr(root, "records", static_cast<std::int64_t>(records));
-        h5::set_attr(root, "shard_checksum", shard_checksum.hex());
-        h5::set_attr(root, "policy", policy_.to_json().dump());
+        h5::set_attr(root, "shard_checksum", origin.shard_checksum);
+        h5::set_attr(root, "policy", policy_json);
         if (!extras_digest.empty()) h5::set_attr(root, "extras_digest", extras_digest);
+        if (!origin.merged_ids.empty()) {
+            h5::Handle g = h5::create_group(root, "shards");
+            h5::write_u64(g.id(), "id", origin.merged_ids);
+            h5::write_u64(g.id(), "row_base", origin.merged_row_base);
+            h5::write_strings(g.id(), "segment_checksum", origin.merged_checksums);
+        }
         {
             h5::Handle g = h5::create_group(root, "fields");
-            h5::write_strings(g.id(), "name", names);
-            h5::write_strings(g.id(), "type", types);
-            h5::write_u64(g.id(), "records", counts);
-            h5::write_u64(g.id(), "exists_offsets", exists_offsets);
-            h5::write_u8(g.id(), "exists", exists_blob);
-            h5::write_u64(g.id(), "term_begin", term_begin);
-            h5::write_u64(g.id(), "number_begin", number_begin);
-            h5::write_f64(g.id(), "number_min", mins);
-            h5::write_f64(g.id(), "number_max", maxs);
+            h5::write_strings(g.id(), "name", a.names);
+            h5::write_strings(g.id(), "type", a.types);
+            h5::write_u64(g.id(), "records", a.counts);
+            h5::write_u64(g.id(), "exists_offsets", a.exists_offsets);
+            h5::write_u8(g.id(), "exists", a.exists_blob);
+            h5::write_u64(g.id(), "term_begin", a.term_begin);
+            h5::write_u64(g.id(), "number_begin", a.number_begin);
+            h5::write_f64(g.id(), "number_min", a.mins);
+            h5::write_f64(g.id(), "number_max", a.maxs);
         }
         {
             h5::Handle g = h5::create_group(root, "terms");
-            h5::write_u64(g.id(), "value_offsets", value_offsets);
-            h5::write_u8(g.id(), "values", values);
-            h5::write_u64(g.id(), "posting_offsets", posting_offsets);
-            h5::write_u8(g.id(), "postings", postings);
-            h5::write_u64(g.id(), "count", term_counts);
+            h5::write_u64(g.id(), "value_offsets", a.value_offsets);
+            h5::write_u8(g.id(), "values", a.values);
+            h5::write_u64(g.id(), "posting_offsets", a.posting_offsets);
+            h5::write_u8(g.id(), "postings", a.postings);
+            h5::write_u64(g.id(), "count", a.term_counts);
         }
         {
             h5::Handle g = h5::create_group(root, "numbers");
-            h5::write_f64(g.id(), "values", numbers);
-            h5::write_u32(g.id(), "rows", number_rows);
+            h5::write_f64(g.id(), "values", a.numbers);
+            h5::write_u32(g.id(), "rows", a.number_rows);
         }
     });
 }
+
+}  // namespace detail
 
 void build_segment(const std::string& shard_path, const std::string& segment_path,
                    const IndexPolicy& policy, const Hash128& shard_checksum, bool durable,
@@ -261,6 +297,7 @@ struct SegmentReader::Impl {
     std::string policy;
     std::vector<SegmentField> fields;
     std::vector<std::uint64_t> exists_offsets;
+    std::vector<MergedShard> merged;
 
     // What has been read, by field index. Entries are
     // never removed, so references to them stay valid.
@@ -281,6 +318,43 @@ struct SegmentReader::Impl {
         return static_cast<std::size_t>(&f - fields.data());
     }
 
+    // The /shards table of a merged segment, checked: ids increasing, row bases from 0 to the
+    // segment's records.
+    void read_merged_shards(hid_t root) {
+        h5::Handle g = h5::open_group(root, "shards");
+        const auto ids = h5::read_u64(g.id(), "id");
+        const auto base = h5::read_u64(g.id(), "row_base");
+        const auto sums = h5::read_strings(g.id(), "segment_checksum");
+        if (ids.empty() || base.size() != ids.size() + 1 || sums.size() != ids.size() ||
+            base.front() != 0 || base.back() != records) {
+            throw DataError("'" + path + "': the /shards table does not cover its " +
+                            std::to_string(records) + " rows");
+        }
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            if (base[i + 1] < base[i] || (i > 0 && ids[i] <= ids[i - 1])) {
+                throw DataError("'" + path + "': the /shards table is not in order at shard " +
+                                std::to_string(ids[i]));
+            }
+            merged.push_back({ids[i], base[i], base[i + 1] - base[i], sums[i]});
+        }
+    }
+
+    // Runs `read` (HDF5 reads of f's data) under the library lock. A chunk whose Fletcher-32
+    // does not match is a DataError naming the file; other read failures stay I/O errors.
+    template <class Read>
+    void read_h5(const SegmentField& f, Read&& read) const {
+        try {
+            const std::lock_guard lock(h5::library_mutex());
+            read();
+        } catch (const IoError& e) {
+            const std::string message = e.what();
+            if (message.find("Fletcher32") == std::string::npos)
+                throw IoError(what(f) + ": " + message);
+            throw DataError(what(f) + ": the file is damaged (" + message +
+                            "); `kiln index DATA --rebuild` writes it again");
+        }
+    }
+
     // Reads the term texts of f (caller holds cache_mutex).
     const TermTexts& load_texts(const SegmentField& f) {
         auto& slot = texts[index_of(f)];
@@ -289,13 +363,12 @@ struct SegmentReader::Impl {
         if (f.term_begin != f.term_end) {
             std::vector<std::uint64_t> offs;
             std::string bytes;
-            {
-                const std::lock_guard lock(h5::library_mutex());
+            read_h5(f, [&] {
                 offs =
                     h5::read_u64(terms_group.id(), "value_offsets", f.term_begin, f.term_end + 1);
                 h5::Handle ds = h5::open_dataset(terms_group.id(), "values");
                 bytes = h5::read_bytes(ds.id(), offs.front(), offs.back() - offs.front());
-            }
+            });
             std::vector<std::uint64_t> ends(offs.size() - 1);
             for (std::size_t i = 0; i + 1 < offs.size(); ++i) {
                 if (offs[i + 1] < offs[i] || offs[i + 1] > offs.back()) {
@@ -320,13 +393,12 @@ struct SegmentReader::Impl {
         if (begin == end) return slots;
         std::vector<std::uint64_t> offs;
         std::string bytes;
-        {
-            const std::lock_guard lock(h5::library_mutex());
+        read_h5(f, [&] {
             offs = h5::read_u64(terms_group.id(), "posting_offsets", f.term_begin + begin,
                                 f.term_begin + end + 1);
             h5::Handle ds = h5::open_dataset(terms_group.id(), "postings");
             bytes = h5::read_bytes(ds.id(), offs.front(), offs.back() - offs.front());
-        }
+        });
         for (std::size_t t = begin; t < end; ++t) {
             const std::size_t i = t - begin;
             if (offs[i + 1] < offs[i] || offs[i + 1] > offs.back()) {
@@ -357,6 +429,7 @@ SegmentReader::SegmentReader(const std::string& path) : impl_(std::make_unique<I
     if (h5::has_attr(root, "extras_digest"))
         m.extras_digest = h5::get_attr_string(root, "extras_digest");
     m.policy = h5::get_attr_string(root, "policy");
+    if (h5::exists(root, "shards")) m.read_merged_shards(root);
     m.fields_group = h5::open_group(root, "fields");
     m.terms_group = h5::open_group(root, "terms");
     m.numbers_group = h5::open_group(root, "numbers");
@@ -418,6 +491,27 @@ IndexPolicy SegmentReader::policy() const {
     return IndexPolicy::from_json(nlohmann::json::parse(impl_->policy));
 }
 const std::vector<SegmentField>& SegmentReader::fields() const { return impl_->fields; }
+const std::vector<MergedShard>& SegmentReader::merged_shards() const { return impl_->merged; }
+
+void SegmentReader::check_every_chunk() const {
+    const Impl& m = *impl_;
+    const std::lock_guard lock(h5::library_mutex());
+    try {
+        for (const auto& name : {"records", "exists_offsets", "term_begin", "number_begin"})
+            (void)h5::read_u64(m.fields_group.id(), name);
+        (void)h5::read_u8(m.fields_group.id(), "exists");
+        (void)h5::read_f64(m.fields_group.id(), "number_min");
+        (void)h5::read_f64(m.fields_group.id(), "number_max");
+        for (const auto& name : {"value_offsets", "posting_offsets", "count"})
+            (void)h5::read_u64(m.terms_group.id(), name);
+        (void)h5::read_u8(m.terms_group.id(), "values");
+        (void)h5::read_u8(m.terms_group.id(), "postings");
+        (void)h5::read_f64(m.numbers_group.id(), "values");
+        (void)h5::read_u32(m.numbers_group.id(), "rows");
+    } catch (const Error& e) {
+        throw DataError("index segment '" + m.path + "' is damaged: " + e.what());
+    }
+}
 
 const SegmentField* SegmentReader::field(std::string_view name) const {
     const auto& fs = impl_->fields;
@@ -440,12 +534,11 @@ Roaring SegmentReader::exists(const SegmentField& f) const {
     auto& slot = m.exists[i];
     if (!slot) {
         std::string bytes;
-        {
-            const std::lock_guard lock(h5::library_mutex());
+        m.read_h5(f, [&] {
             h5::Handle ds = h5::open_dataset(m.fields_group.id(), "exists");
             bytes = h5::read_bytes(ds.id(), m.exists_offsets[i],
                                    m.exists_offsets[i + 1] - m.exists_offsets[i]);
-        }
+        });
         slot = std::make_unique<Roaring>(read_bitmap(bytes, m.what(f)));
     }
     return *slot;
@@ -495,6 +588,16 @@ const Roaring& SegmentReader::posting(const SegmentField& f, std::size_t i) cons
     return *m.load_postings(f, i, i + 1)[i];
 }
 
+std::vector<const Roaring*> SegmentReader::postings(const SegmentField& f) const {
+    Impl& m = *impl_;
+    const std::lock_guard cache(m.cache_mutex);
+    const auto& slots = m.load_postings(f, 0, f.term_end - f.term_begin);
+    std::vector<const Roaring*> out;
+    out.reserve(slots.size());
+    for (const auto& p : slots) out.push_back(p.get());
+    return out;
+}
+
 Roaring SegmentReader::term(const SegmentField& f, std::string_view value) const {
     const TermTexts& texts = term_texts(f);
     const std::size_t i = texts.lower_bound(value);
@@ -536,9 +639,11 @@ const NumberColumn& SegmentReader::numbers(const SegmentField& f) const {
     if (!slot) {
         auto c = std::make_unique<NumberColumn>();
         if (f.number_begin != f.number_end) {
-            const std::lock_guard lock(h5::library_mutex());
-            c->values = h5::read_f64(m.numbers_group.id(), "values", f.number_begin, f.number_end);
-            c->rows = h5::read_u32(m.numbers_group.id(), "rows", f.number_begin, f.number_end);
+            m.read_h5(f, [&] {
+                c->values =
+                    h5::read_f64(m.numbers_group.id(), "values", f.number_begin, f.number_end);
+                c->rows = h5::read_u32(m.numbers_group.id(), "rows", f.number_begin, f.number_end);
+            });
         }
         for (const std::uint32_t r : c->rows) {
             if (r >= m.records)
@@ -628,10 +733,9 @@ std::vector<std::pair<std::string, std::uint64_t>> SegmentReader::term_counts(
     std::vector<std::pair<std::string, std::uint64_t>> out;
     if (texts.empty()) return out;
     std::vector<std::uint64_t> counts;
-    {
-        const std::lock_guard lock(h5::library_mutex());
+    impl_->read_h5(f, [&] {
         counts = h5::read_u64(impl_->terms_group.id(), "count", f.term_begin, f.term_end);
-    }
+    });
     out.reserve(texts.size());
     for (std::size_t i = 0; i < texts.size(); ++i)
         out.emplace_back(std::string(texts[i]), counts[i]);

@@ -18,6 +18,7 @@ std::string Layout::shard(std::uint64_t shard_id) const {
 
 std::string Layout::index_dir() const { return root_ + "/index"; }
 std::string Layout::dictionary() const { return root_ + "/index/dictionary.h5"; }
+std::string Layout::merged_segment() const { return root_ + "/index/merged.h5"; }
 std::string Layout::segment(std::uint64_t shard_id) const {
     char buf[64];
     std::snprintf(buf, sizeof buf, "/index/segment-%06llu.h5",

@@ -2,7 +2,8 @@
 # kiln search / get / fields / index on the real pymatgen-test-files dataset: Forge's helper
 # flags equal their queries, paging and sorting, output formats, every bad-input error, a
 # missing or stale index, rebuilding the index, files written by `kiln get` equal to the
-# originals (and never outside --to), and the same answers under mpirun with 2 ranks.
+# originals (and never outside --to), the same answers under mpirun with 2 ranks and from the
+# merged index.
 source "$(dirname "$0")/lib.sh"
 require_pymatgen_files
 D=$SCRATCH/data
@@ -159,6 +160,53 @@ for args in "material.elements:O --format ids --limit 0" \
     [ "$one" = "$two" ] || fail "2 ranks differ from 1 for: $args"
 done
 pass "mpirun -n 2 gives the same results as one process"
+
+# The merged index (kiln index --merge) answers every query as the shards' segments do, for
+# 1 and 2 ranks; kiln index keeps it current; a stale one is not used, and says so.
+queries=("material.elements:O --format ids --limit 0"
+         "--sort crystal_structure.volume --format ids --limit 30 --offset 5"
+         "--sort crystal_structure.volume:desc --format ids --limit 10"
+         "--count-by material.elements --format json"
+         "kiln.format:cif --stats crystal_structure.volume"
+         "material.composition:Li* --format ids --limit 0"
+         "crystal_structure.space_group_number:[200 TO 230] AND NOT material.elements:O --format ids --limit 0")
+expected=()
+# shellcheck disable=SC2086
+for args in "${queries[@]}"; do expected+=("$("$KILN" search "$D" $args)"); done
+expect_exit 0 "$KILN" index "$D" --merge --no-fsync
+expect_output "segments merged"
+[ -f "$D/index/merged.h5" ] || fail "kiln index --merge wrote no index/merged.h5"
+expect_exit 0 "$KILN" search "$D" 'material.elements:O' --explain
+expect_output "index:  merged"
+for i in "${!queries[@]}"; do
+    # shellcheck disable=SC2086
+    [ "$("$KILN" search "$D" ${queries[$i]})" = "${expected[$i]}" ] || fail "merged index differs for: ${queries[$i]}"
+    # shellcheck disable=SC2086
+    [ "$("$MPIEXEC" -n 2 "$KILN" search "$D" ${queries[$i]})" = "${expected[$i]}" ] ||
+        fail "merged index under 2 ranks differs for: ${queries[$i]}"
+done
+before=$(sums)
+expect_exit 0 "$KILN" index "$D"
+expect_output "nothing to do"
+[ "$(sums)" = "$before" ] || fail "kiln index on a current merged index changed files"
+cp "$D/index/merged.h5" "$SCRATCH/merged-old.h5"
+expect_exit 0 "$KILN" index "$D" --keyword-field custom.label --no-fsync   # every segment changes
+expect_output "segments merged"
+cp "$SCRATCH/merged-old.h5" "$D/index/merged.h5"
+expect_exit 0 "$KILN" search "$D" 'material.elements:O' --explain
+expect_output "merged from older segments"
+expect_output "index:  one segment per shard"
+# shellcheck disable=SC2086
+[ "$("$KILN" search "$D" ${queries[0]} 2>/dev/null)" = "${expected[0]}" ] || fail "a stale merged index changed the answer"
+# kiln index without --keyword-field keeps the index's keyword fields (custom.label) and
+# merges the stale index again.
+expect_exit 0 "$KILN" index "$D" --no-fsync
+expect_output "0 segments built"
+expect_output "segments merged"
+expect_exit 0 "$KILN" search "$D" 'material.elements:O' --explain
+expect_output "index:  merged"
+rm "$D/index/merged.h5"
+pass "merged index: the same answers for 1 and 2 ranks, kept current by kiln index, a stale one unused"
 
 # A dataset written before the index existed (the schema-1 golden files): search says to
 # build the index; `kiln index` builds it without touching the shards.

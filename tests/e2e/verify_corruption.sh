@@ -36,3 +36,30 @@ expect_output "segment-000002.h5: checksum differs"
 expect_exit 0 "$KILN" index "$SCRATCH/d" --rebuild
 expect_exit 0 "$KILN" verify "$SCRATCH/d"
 pass "verify detects a damaged index segment; kiln index --rebuild mends it"
+
+# The merged index: verify reads every chunk of it; a flipped byte is named, the search that
+# reads it refuses (exit 65), and kiln index --rebuild merges it again.
+expect_exit 0 "$KILN" index "$SCRATCH/d" --merge
+expect_exit 0 "$KILN" verify "$SCRATCH/d"
+expect_output "merged"
+M=$SCRATCH/d/index/merged.h5
+read -r off query < <($PY - "$M" <<'PY'
+import h5py, sys
+f = h5py.File(sys.argv[1], "r")
+names = [n.decode() for n in f["fields/name"][:]]
+begin = [int(x) for x in f["fields/term_begin"][:]]
+i = next(k for k in range(len(names)) if begin[k + 1] > begin[k])  # first field with terms
+ends = [int(x) for x in f["terms/value_offsets"][:]]
+term = bytes(f["terms/values"][ends[begin[i]]:ends[begin[i] + 1]]).decode()
+print(f["terms/values"].id.get_chunk_info(0).byte_offset + ends[begin[i]], f'{names[i]}:"{term}"')
+PY
+)
+printf '\x5a' | dd of="$M" bs=1 seek="$off" conv=notrunc status=none
+expect_exit 65 "$KILN" verify "$SCRATCH/d"
+expect_output "merged.h5"
+expect_exit 65 "$KILN" search "$SCRATCH/d" "$query"
+expect_output "merged.h5"
+expect_exit 0 "$KILN" index "$SCRATCH/d" --rebuild
+expect_exit 0 "$KILN" verify "$SCRATCH/d"
+expect_output "merged"
+pass "verify detects a damaged merged index; search refuses it; kiln index --rebuild mends it"

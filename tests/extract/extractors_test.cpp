@@ -514,6 +514,10 @@ TEST(OutcarExtractor, KilledRunsAndBadInput) {
     EXPECT_NE(run("outcar", "OUTCAR", unknown)[0]["kiln"]["error"].get<std::string>().find(
                   "unknown element"),
               std::string::npos);
+    // fuzz_outcar: an iteration number of 3e118 was cast to long (undefined behaviour).
+    std::string huge = kOutcar;
+    huge.replace(huge.find("Iteration    2(   3)"), 20, "Iteration 3e118(   3)");
+    EXPECT_EQ(run("outcar", "OUTCAR", huge)[0]["dft"]["ionic_steps"], 1);
     std::string mismatch = kOutcar;
     mismatch.replace(mismatch.find("1   1"), 5, "1   1   2");
     EXPECT_NE(run("outcar", "OUTCAR", mismatch)[0]["kiln"]["error"].get<std::string>().find(
@@ -740,6 +744,28 @@ TEST(Extract, AFlatCellGetsNoSpaceGroupQuickly) {
     EXPECT_NE(big["kiln"]["warnings"][0].get<std::string>().find("longest axis"),
               std::string::npos);
     EXPECT_EQ(huge("2000")["crystal_structure"]["space_group_number"], 227);
+}
+
+TEST(Extract, AnErrorQuotesAtMostAThousandBytesOfTheInput) {
+    // fuzz_poscar: a 30 KB species line became a 130 KB error message in the record.
+    const std::string poscar =
+        "x\n1.0\n3 0 0\n0 3 0\n0 0 3\nSi" + std::string(100000, 'q') + "\n1\nDirect\n0 0 0\n";
+    const auto r = extract_file("POSCAR", "poscar", poscar, ExtractLimits{})[0];
+    const auto error = r["kiln"]["error"].get<std::string>();
+    EXPECT_LT(error.size(), 1100U);
+    EXPECT_NE(error.find("unknown element 'Siqqq"), std::string::npos) << error;
+    EXPECT_NE(error.find("more bytes)"), std::string::npos) << error;
+}
+
+TEST(Extract, ACellLeaningADegreeOffARightAngleGetsItsSpaceGroupQuickly) {
+    // Found by an hour of fuzz_xyz: with pymatgen's 5 degree angle tolerance spglib spends 8 s
+    // on this one-atom cell and finds nothing; with its own tolerance, 1 ms and Cmmm (as
+    // spglib's Python module says for the same cell).
+    const std::string xyz = "1\nLattice=\"2 0 2 0 114 1 0 0 2\"\nPo 0 0 0\n";
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = extract_file("x.xyz", "xyz", xyz, ExtractLimits{})[0];
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+    EXPECT_EQ(r["crystal_structure"]["space_group_number"], 65);
 }
 
 }  // namespace

@@ -111,6 +111,61 @@ TEST_F(SegmentTest, RefusesWhatIsNotASegment) {
     EXPECT_THROW(bad.add_json(0, "{not json"), DataError);
 }
 
+TEST_F(SegmentTest, MergedSegmentsHoldEveryShardsRowsOneAfterAnother) {
+    // A second segment (shard 9, 3 rows) where custom.mixed is only a keyword and
+    // dft.energy has a value equal to one of shard 7's.
+    const std::string second = (dir_ / "segment-000009.h5").string();
+    SegmentBuilder b{IndexPolicy{}};
+    b.add_json(0, R"({"material":{"elements":["Fe"],"composition":"Fe"},"dft":{"energy":-6.9}})");
+    b.add_json(1, R"({"custom":{"mixed":"y"},"kiln":{"path":"c/u.cif"}})");
+    b.add_json(2, R"({"material":{"elements":["O","Zn"],"composition":"ZnO"},"dft":{"energy":1}})");
+    b.write(second, 9, 3, Hash128{3, 4}, false);
+    const std::string merged = (dir_ / "merged.h5").string();
+    merge_segments({path_, second}, {7, 9}, {"sum7", "sum9"}, merged, false);
+
+    const SegmentReader m(merged);
+    EXPECT_EQ(m.records(), 8U);
+    ASSERT_EQ(m.merged_shards().size(), 2U);
+    EXPECT_EQ(m.merged_shards()[1].shard_id, 9U);
+    EXPECT_EQ(m.merged_shards()[1].row_base, 5U);
+    EXPECT_EQ(m.merged_shards()[1].records, 3U);
+    EXPECT_EQ(m.merged_shards()[0].segment_checksum, "sum7");
+    const auto& el = *m.field("material.elements");
+    EXPECT_EQ(el.records, 5U);
+    EXPECT_EQ(rows_of(m.term(el, "Fe")), (std::vector<std::uint32_t>{0, 1, 5}));
+    EXPECT_EQ(rows_of(m.term(el, "Zn")), (std::vector<std::uint32_t>{7}));
+    EXPECT_EQ(rows_of(m.term(el, "Si")), (std::vector<std::uint32_t>{2}));
+    const auto counts = m.term_counts(el);
+    ASSERT_EQ(counts.size(), 6U);  // Fe Li O P Si Zn
+    EXPECT_EQ(counts[0], (std::pair<std::string, std::uint64_t>{"Fe", 3}));
+    EXPECT_EQ(counts[2], (std::pair<std::string, std::uint64_t>{"O", 3}));
+    EXPECT_EQ(rows_of(m.prefix(*m.field("kiln.path"), "c/")), (std::vector<std::uint32_t>{6}));
+    // Numbers stay sorted by (value, row) across shards.
+    const auto& nums = m.numbers(*m.field("dft.energy"));
+    EXPECT_EQ(nums.values, (std::vector<double>{-6.9, -6.9, -6.5, 1}));
+    EXPECT_EQ(nums.rows, (std::vector<std::uint32_t>{1, 5, 0, 7}));
+    EXPECT_EQ(m.field("dft.energy")->number_min, -6.9);
+    EXPECT_EQ(m.field("dft.energy")->number_max, 1);
+    // Mixed in one shard, keyword in the other: mixed; rows of both.
+    EXPECT_EQ(m.field("custom.mixed")->type, FieldType::kMixed);
+    EXPECT_EQ(rows_of(m.exists(*m.field("custom.mixed"))), (std::vector<std::uint32_t>{3, 4, 6}));
+    EXPECT_NO_THROW(m.check_every_chunk());
+    // A shard's own segment has no shard table.
+    EXPECT_TRUE(SegmentReader(path_).merged_shards().empty());
+}
+
+TEST_F(SegmentTest, MergingRefusesMergedSegmentsAndShardsOutOfOrder) {
+    const std::string merged = (dir_ / "merged.h5").string();
+    merge_segments({path_}, {7}, {"sum7"}, merged, false);
+    EXPECT_THROW(merge_segments({merged}, {7}, {"x"}, (dir_ / "m2.h5").string(), false),
+                 UsageError);
+    EXPECT_THROW(
+        merge_segments({path_, path_}, {7, 7}, {"a", "b"}, (dir_ / "m3.h5").string(), false),
+        UsageError);
+    EXPECT_THROW(merge_segments({}, {}, {}, (dir_ / "m4.h5").string(), false), UsageError);
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "m3.h5"));
+}
+
 TEST(SegmentRange, NarrowAndWideRangesMatchAScan) {
     const auto dir =
         std::filesystem::temp_directory_path() / ("kiln-range-test-" + std::to_string(::getpid()));

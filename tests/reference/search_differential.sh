@@ -10,6 +10,14 @@ expect_exit 0 "$KILN" ingest "$PMG" --out "$SCRATCH/pmg" --no-fsync --progress-i
 $PY "$(dirname "$0")/search_sqlite.py" "$KILN" "$SCRATCH/pmg" --queries "$QUERIES" --seed 11 ||
     fail "kiln search and SQLite disagree on the pymatgen-test-files dataset"
 pass "pymatgen-test-files: $QUERIES random queries agree with SQLite"
+# The same queries over the merged index (one segment for every shard).
+expect_exit 0 "$KILN" index "$SCRATCH/pmg" --merge
+expect_output "segments merged"
+expect_exit 0 "$KILN" search "$SCRATCH/pmg" 'material.elements:O' --explain
+expect_output "index:  merged"
+$PY "$(dirname "$0")/search_sqlite.py" "$KILN" "$SCRATCH/pmg" --queries "$QUERIES" --seed 11 ||
+    fail "kiln search over the merged index and SQLite disagree on the pymatgen-test-files dataset"
+pass "pymatgen-test-files, merged index: $QUERIES random queries agree with SQLite"
 
 $PY "$KILN_SOURCE_DIR/benchmarks/make_records.py" "$SCRATCH/table" "$ROWS" --files 8 --seed 5
 expect_exit 0 "$KILN" ingest "$SCRATCH/table" --out "$SCRATCH/gen" --no-fsync --shard-files 2 \
@@ -18,3 +26,9 @@ $PY "$(dirname "$0")/search_sqlite.py" "$KILN" "$SCRATCH/gen" --queries "$QUERIE
     --keyword-field custom.label ||
     fail "kiln search and SQLite disagree on the generated dataset"
 pass "generated $ROWS records: $QUERIES random queries agree with SQLite"
+expect_exit 0 "$KILN" index "$SCRATCH/gen" --merge --keyword-field custom.label
+expect_output "segments merged"
+$PY "$(dirname "$0")/search_sqlite.py" "$KILN" "$SCRATCH/gen" --queries "$QUERIES" --seed 12 \
+    --keyword-field custom.label ||
+    fail "kiln search over the merged index and SQLite disagree on the generated dataset"
+pass "generated $ROWS records, merged index: $QUERIES random queries agree with SQLite"

@@ -1,7 +1,9 @@
 // Batch-job logging: one line per message, UTC timestamp, rank tag.
 //
-// `info` and `warn` go to stdout, `error` to stderr (what Slurm users expect in their .out and
-// .err files). Thread-safe: each line is written with one call under a mutex.
+// `info` goes to stdout, `warn` and `error` to stderr (what Slurm users expect in their .out and
+// .err files), so that what a command prints for other programs (`kiln search --format ids`,
+// `kiln extract`'s JSON lines) is never mixed with warnings. Thread-safe: each line is written
+// with one call under a mutex.
 #pragma once
 
 #include <string_view>

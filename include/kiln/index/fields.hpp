@@ -55,5 +55,7 @@ enum class FieldType { kKeyword, kNumber, kBoolean, kMixed };
 /// The type of a field that has values of the kinds in `mask` (bit per ValueKind).
 [[nodiscard]] FieldType field_type_of(unsigned mask);
 [[nodiscard]] constexpr unsigned kind_bit(ValueKind k) { return 1U << static_cast<unsigned>(k); }
+/// The type of a field across segments that gave it the types in `mask` (bit per FieldType).
+[[nodiscard]] FieldType combined_type(unsigned mask);
 
 }  // namespace kiln::index

@@ -116,10 +116,16 @@ public:
     /// A packed file's bytes, checked against its xxh3-128.
     [[nodiscard]] std::string read_bytes(std::uint64_t shard_id, const store::RecordRow& r) const;
 
+    /// Whether queries read DATA/index/merged.h5 (present and merged from the current
+    /// segments) rather than one segment per shard.
+    [[nodiscard]] bool uses_merged_index() const { return merged_ != nullptr; }
     [[nodiscard]] const Dictionary& dictionary() const { return dictionary_; }
     [[nodiscard]] const store::Catalog& catalog() const { return catalog_; }
 
 private:
+    /// The query over one segment (a shard's or the merged one): its matches, their first
+    /// offset+limit hits, count-by and stats.
+    [[nodiscard]] ShardResult evaluate(const PreparedQuery& q, const SegmentReader& seg) const;
     /// The segment of a shard, opened on first use and kept (with what it has read).
     [[nodiscard]] const SegmentReader& segment(std::size_t shard_index) const;
     /// A shard, opened on first use and kept (kiln get reads many files of one shard).
@@ -130,6 +136,7 @@ private:
     Dictionary dictionary_;
     mutable std::mutex segments_mutex_;
     mutable std::vector<std::unique_ptr<SegmentReader>> segments_;
+    std::unique_ptr<SegmentReader> merged_;  // null: none, or not current
     mutable std::mutex shards_mutex_;
     mutable std::map<std::uint64_t, std::unique_ptr<store::ShardReader>> shards_;
 };
@@ -139,7 +146,12 @@ struct IndexUpdate {
     std::uint64_t segments_kept = 0;
     std::uint64_t records = 0;
     bool dictionary_written = false;
+    bool merged_written = false;
 };
+
+/// Whether a merged segment was merged from exactly the segments the dictionary lists (same
+/// shards, records and segment file checksums).
+[[nodiscard]] bool merged_segment_is_current(const SegmentReader& merged, const Dictionary& d);
 
 /// kiln infer's predictions as index fields: `predicted.NAME` from the newest version of each
 /// model under DATA/predictions/ (one number per record, several for several outputs): per
@@ -148,10 +160,12 @@ struct IndexUpdate {
 
 /// Brings DATA's index up to date with its catalog and predictions: builds every segment
 /// that is missing, was built from another version of its shard, with another policy or
-/// other predictions (all of them when `rebuild_all`), then the dictionary. Does nothing
-/// (writes no byte) when the index is current. Segments are built on `threads` threads.
+/// other predictions (all of them when `rebuild_all`), then the dictionary; then, when `merge`
+/// is asked or DATA/index/merged.h5 exists, merges the segments into it unless it is current.
+/// Does nothing (writes no byte) when the index is current. Segments are built on `threads`
+/// threads.
 IndexUpdate update_index(const std::string& data_dir, const IndexPolicy& policy, int threads,
-                         bool durable, bool rebuild_all);
+                         bool durable, bool rebuild_all, bool merge = false);
 
 /// Number as text for count-by keys and tables: integers without a fraction, others in the
 /// shortest form that reads back to the same double.

@@ -20,6 +20,13 @@
 //   /terms/count            u64[T]    rows per term
 //   /numbers/values         f64[P]    per field, sorted by (value, row)
 //   /numbers/rows           u32[P]
+//
+// A merged segment (DATA/index/merged.h5, `kiln index DATA --merge`) has the same layout over
+// the rows of every shard one after the other, plus where each shard's rows start:
+//
+//   /shards/id              u64[S]    shards in increasing id order
+//   /shards/row_base        u64[S+1]  shard i holds the rows [row_base[i], row_base[i+1])
+//   /shards/segment_checksum str[S]   xxh3-128 of each segment file it was merged from
 #pragma once
 
 #include <cstdint>
@@ -94,6 +101,23 @@ void build_segment(const std::string& shard_path, const std::string& segment_pat
                    const IndexPolicy& policy, const Hash128& shard_checksum, bool durable,
                    const SegmentExtras* extras = nullptr);
 
+/// Merges the segments of `shard_ids` (in increasing id order, with the xxh3-128 of each
+/// segment file) into one segment at `merged_path` (through PATH.tmp): a query then reads one
+/// file instead of one per shard. Fields are merged one at a time, so memory holds one
+/// field of every segment at once. Records past 2^32 - 1 rows are a UsageError.
+void merge_segments(const std::vector<std::string>& segment_paths,
+                    const std::vector<std::uint64_t>& shard_ids,
+                    const std::vector<std::string>& segment_checksums,
+                    const std::string& merged_path, bool durable);
+
+/// One shard of a merged segment.
+struct MergedShard {
+    std::uint64_t shard_id = 0;
+    std::uint64_t row_base = 0;  // its first row in the merged segment
+    std::uint64_t records = 0;
+    std::string segment_checksum;
+};
+
 /// One field of a segment.
 struct SegmentField {
     std::string name;
@@ -151,6 +175,11 @@ public:
     [[nodiscard]] std::string extras_digest() const;
     [[nodiscard]] IndexPolicy policy() const;
     [[nodiscard]] const std::vector<SegmentField>& fields() const;
+    /// The shards of a merged segment, in row order (empty for the segment of one shard).
+    [[nodiscard]] const std::vector<MergedShard>& merged_shards() const;
+    /// Reads every dataset of the file whole, so that each chunk's Fletcher-32 is checked;
+    /// DataError naming the file when one does not match (kiln verify).
+    void check_every_chunk() const;
     /// nullptr when the segment has no such field.
     [[nodiscard]] const SegmentField* field(std::string_view name) const;
 
@@ -164,6 +193,8 @@ public:
     /// The field's terms in order, and the rows of the i-th.
     [[nodiscard]] const TermTexts& term_texts(const SegmentField& f) const;
     [[nodiscard]] const Roaring& posting(const SegmentField& f, std::size_t i) const;
+    /// Every posting of the field, read at once (kept like the others).
+    [[nodiscard]] std::vector<const Roaring*> postings(const SegmentField& f) const;
     /// The term texts and row counts of the field (no postings read).
     [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> term_counts(
         const SegmentField& f) const;

@@ -25,6 +25,8 @@ public:
     [[nodiscard]] std::string dictionary() const;  // ROOT/index/dictionary.h5
     /// ROOT/index/segment-000042.h5: the index segment of shard 42.
     [[nodiscard]] std::string segment(std::uint64_t shard_id) const;
+    /// ROOT/index/merged.h5: every segment merged into one (`kiln index DATA --merge`).
+    [[nodiscard]] std::string merged_segment() const;
     /// "shards/shard-000042.h5": the name the catalog stores (relative to ROOT).
     [[nodiscard]] static std::string shard_relative(std::uint64_t shard_id);
 

@@ -1,0 +1,52 @@
+// The arrays of a segment file as they are written (layout in kiln/index/segment.hpp): what
+// SegmentBuilder makes from records and merge_segments makes from other segments, written by
+// the one function below.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <roaring/roaring.hh>
+
+#include "kiln/index/fields.hpp"
+
+namespace kiln::index::detail {
+
+struct SegmentArrays {
+    // /fields
+    std::vector<std::string> names, types;
+    std::vector<std::uint64_t> counts, exists_offsets{0}, term_begin{0}, number_begin{0};
+    std::vector<std::uint8_t> exists_blob;
+    std::vector<double> mins, maxs;
+    // /terms
+    std::vector<std::uint8_t> values, postings;
+    std::vector<std::uint64_t> value_offsets{0}, posting_offsets{0}, term_counts;
+    // /numbers
+    std::vector<double> numbers;
+    std::vector<std::uint32_t> number_rows;
+
+    /// Appends a field: its exists bitmap now, its terms and numbers with the calls below
+    /// (then end_field).
+    void begin_field(const std::string& name, FieldType type, std::uint64_t records,
+                     const Roaring& exists);
+    void add_term(std::string_view text, const Roaring& rows);
+    /// `sorted` by (value, row).
+    void add_numbers(const std::vector<std::pair<double, std::uint32_t>>& sorted);
+    void end_field();
+};
+
+/// What a segment says about where its rows come from: one shard, or (merged) several.
+struct SegmentOrigin {
+    std::uint64_t shard_id = 0;
+    std::string shard_checksum;
+    // Merged segments only: per shard, its id, first row and segment file checksum.
+    std::vector<std::uint64_t> merged_ids, merged_row_base;
+    std::vector<std::string> merged_checksums;
+};
+
+void write_segment_file(const std::string& path, const SegmentArrays& a,
+                        const SegmentOrigin& origin, std::uint64_t records,
+                        const std::string& policy_json, const std::string& extras_digest,
+                        bool durable);
+
+}  // namespace kiln::index::detail
