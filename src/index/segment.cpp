@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 #include <mutex>
+#include <tuple>
 #include <unordered_map>
 
 #include "index/segment_arrays.hpp"
@@ -161,6 +162,10 @@ void SegmentArrays::begin_field(const std::string& name, FieldType type, std::ui
 }
 
 void SegmentArrays::add_term(std::string_view text, const Roaring& rows) {
+    if (field_terms++ % kTermBlock == 0) {
+        block_values.insert(block_values.end(), text.begin(), text.end());
+        block_value_offsets.push_back(block_values.size());
+    }
     values.insert(values.end(), text.begin(), text.end());
     value_offsets.push_back(values.size());
     append_bitmap(rows, postings, posting_offsets);
@@ -180,6 +185,8 @@ void SegmentArrays::add_numbers(const std::vector<std::pair<double, std::uint32_
 }
 
 void SegmentArrays::end_field() {
+    field_terms = 0;
+    block_begin.push_back(block_value_offsets.size() - 1);
     term_begin.push_back(term_counts.size());
     number_begin.push_back(numbers.size());
 }
@@ -209,6 +216,7 @@ void write_segment_file(const std::string& path, const SegmentArrays& a,
             h5::write_u8(g.id(), "exists", a.exists_blob);
             h5::write_u64(g.id(), "term_begin", a.term_begin);
             h5::write_u64(g.id(), "number_begin", a.number_begin);
+            h5::write_u64(g.id(), "block_begin", a.block_begin);
             h5::write_f64(g.id(), "number_min", a.mins);
             h5::write_f64(g.id(), "number_max", a.maxs);
         }
@@ -219,6 +227,8 @@ void write_segment_file(const std::string& path, const SegmentArrays& a,
             h5::write_u64(g.id(), "posting_offsets", a.posting_offsets);
             h5::write_u8(g.id(), "postings", a.postings);
             h5::write_u64(g.id(), "count", a.term_counts);
+            h5::write_u64(g.id(), "block_value_offsets", a.block_value_offsets);
+            h5::write_u8(g.id(), "block_values", a.block_values);
         }
         {
             h5::Handle g = h5::create_group(root, "numbers");
@@ -304,6 +314,9 @@ struct SegmentReader::Impl {
     std::mutex cache_mutex;
     std::map<std::size_t, std::unique_ptr<Roaring>> exists;
     std::map<std::size_t, std::unique_ptr<TermTexts>> texts;
+    // The terms index: per field, its block heads; per (field, block), the block's terms.
+    std::map<std::size_t, std::unique_ptr<TermTexts>> heads;
+    std::map<std::pair<std::size_t, std::size_t>, std::unique_ptr<TermTexts>> blocks;
     // Postings by field index, then term number within the field (sized at the field's
     // first posting read).
     std::vector<std::vector<std::unique_ptr<Roaring>>> postings;
@@ -355,31 +368,74 @@ struct SegmentReader::Impl {
         }
     }
 
+    // Reads the texts of f's terms [first, last) (numbers within f) from the values dataset
+    // `values` and its offsets `offsets`.
+    TermTexts read_texts(const SegmentField& f, std::uint64_t first, std::uint64_t last,
+                         const char* offsets, const char* values) {
+        if (first == last) return {};
+        std::vector<std::uint64_t> offs;
+        std::string bytes;
+        read_h5(f, [&] {
+            offs = h5::read_u64(terms_group.id(), offsets, first, last + 1);
+            h5::Handle ds = h5::open_dataset(terms_group.id(), values);
+            bytes = h5::read_bytes(ds.id(), offs.front(), offs.back() - offs.front());
+        });
+        std::vector<std::uint64_t> ends(offs.size() - 1);
+        for (std::size_t i = 0; i + 1 < offs.size(); ++i) {
+            if (offs[i + 1] < offs[i] || offs[i + 1] > offs.back()) {
+                throw DataError(what(f) + ": term offsets are not increasing");
+            }
+            ends[i] = offs[i + 1] - offs.front();
+        }
+        return {std::move(bytes), std::move(ends)};
+    }
+
     // Reads the term texts of f (caller holds cache_mutex).
     const TermTexts& load_texts(const SegmentField& f) {
         auto& slot = texts[index_of(f)];
-        if (slot) return *slot;
-        auto out = std::make_unique<TermTexts>();
-        if (f.term_begin != f.term_end) {
-            std::vector<std::uint64_t> offs;
-            std::string bytes;
-            read_h5(f, [&] {
-                offs =
-                    h5::read_u64(terms_group.id(), "value_offsets", f.term_begin, f.term_end + 1);
-                h5::Handle ds = h5::open_dataset(terms_group.id(), "values");
-                bytes = h5::read_bytes(ds.id(), offs.front(), offs.back() - offs.front());
-            });
-            std::vector<std::uint64_t> ends(offs.size() - 1);
-            for (std::size_t i = 0; i + 1 < offs.size(); ++i) {
-                if (offs[i + 1] < offs[i] || offs[i + 1] > offs.back()) {
-                    throw DataError(what(f) + ": term offsets are not increasing");
-                }
-                ends[i] = offs[i + 1] - offs.front();
-            }
-            *out = TermTexts(std::move(bytes), std::move(ends));
+        if (!slot) {
+            slot = std::make_unique<TermTexts>(
+                read_texts(f, f.term_begin, f.term_end, "value_offsets", "values"));
         }
-        slot = std::move(out);
         return *slot;
+    }
+
+    // The terms [first, last) of f (numbers within f) that equal `value`, or start with it
+    // when `prefix`: from the whole term list when it is read (or there is no terms index),
+    // else from the block heads and the blocks that can hold them (caller holds cache_mutex).
+    std::pair<std::size_t, std::size_t> find_terms(const SegmentField& f, std::string_view value,
+                                                   bool prefix) {
+        if (texts.count(index_of(f)) != 0 || f.block_begin == f.block_end) {
+            const TermTexts& all = load_texts(f);
+            if (prefix) return all.prefix_range(value);
+            const std::size_t i = all.lower_bound(value);
+            return {i, i < all.size() && all[i] == value ? i + 1 : i};
+        }
+        auto& h = heads[index_of(f)];
+        if (!h) {
+            h = std::make_unique<TermTexts>(
+                read_texts(f, f.block_begin, f.block_end, "block_value_offsets", "block_values"));
+        }
+        const auto block = [&](std::size_t k) -> const TermTexts& {
+            auto& b = blocks[{index_of(f), k}];
+            const std::uint64_t first = f.term_begin + k * kTermBlock;
+            if (!b) {
+                b = std::make_unique<TermTexts>(read_texts(
+                    f, first, std::min(first + kTermBlock, f.term_end), "value_offsets", "values"));
+            }
+            return *b;
+        };
+        // The block whose head is the last one not after `value`.
+        const std::size_t at = h->lower_bound(value);
+        const std::size_t k = at < h->size() && (*h)[at] == value ? at : (at == 0 ? 0 : at - 1);
+        const TermTexts& first = block(k);
+        const std::size_t i = first.lower_bound(value);
+        const std::size_t begin = k * kTermBlock + i;
+        if (!prefix) return {begin, i < first.size() && first[i] == value ? begin + 1 : begin};
+        // Terms with the prefix run on through the blocks whose heads have it.
+        std::size_t last = k;
+        while (last + 1 < h->size() && (*h)[last + 1].starts_with(value)) ++last;
+        return {begin, last * kTermBlock + block(last).prefix_range(value).second};
     }
 
     // Reads the postings of f's terms [begin, end) (numbers within f) that are not read yet,
@@ -439,13 +495,16 @@ SegmentReader::SegmentReader(const std::string& path) : impl_(std::make_unique<I
     const auto counts = h5::read_u64(g, "records");
     m.exists_offsets = h5::read_u64(g, "exists_offsets");
     const auto term_begin = h5::read_u64(g, "term_begin");
+    // Segments written before the terms index have none: their lookups read whole term lists.
+    const auto block_begin = h5::exists(g, "block_begin") ? h5::read_u64(g, "block_begin")
+                                                          : std::vector<std::uint64_t>{};
     const auto number_begin = h5::read_u64(g, "number_begin");
     const auto mins = h5::read_f64(g, "number_min");
     const auto maxs = h5::read_f64(g, "number_max");
     const std::size_t n = names.size();
     if (types.size() != n || counts.size() != n || m.exists_offsets.size() != n + 1 ||
         term_begin.size() != n + 1 || number_begin.size() != n + 1 || mins.size() != n ||
-        maxs.size() != n) {
+        maxs.size() != n || (!block_begin.empty() && block_begin.size() != n + 1)) {
         throw DataError("'" + path + "': the /fields columns have different lengths");
     }
     if (term_begin.back() != h5::extent(m.terms_group.id(), "count")) {
@@ -466,6 +525,16 @@ SegmentReader::SegmentReader(const std::string& path) : impl_(std::make_unique<I
         f.number_end = number_begin[i + 1];
         f.number_min = mins[i];
         f.number_max = maxs[i];
+        if (!block_begin.empty()) {
+            f.block_begin = block_begin[i];
+            f.block_end = block_begin[i + 1];
+            const std::uint64_t terms = f.term_end >= f.term_begin ? f.term_end - f.term_begin : 0;
+            if (f.block_end < f.block_begin ||
+                f.block_end - f.block_begin != (terms + kTermBlock - 1) / kTermBlock) {
+                throw DataError("'" + path + "': the terms index of '" + f.name +
+                                "' does not fit its terms");
+            }
+        }
         if (f.term_end < f.term_begin || f.number_end < f.number_begin ||
             m.exists_offsets[i + 1] < m.exists_offsets[i] ||
             (i > 0 && !(m.fields[i - 1].name < f.name))) {
@@ -504,6 +573,11 @@ void SegmentReader::check_every_chunk() const {
         (void)h5::read_f64(m.fields_group.id(), "number_max");
         for (const auto& name : {"value_offsets", "posting_offsets", "count"})
             (void)h5::read_u64(m.terms_group.id(), name);
+        if (h5::exists(m.terms_group.id(), "block_values")) {
+            (void)h5::read_u64(m.fields_group.id(), "block_begin");
+            (void)h5::read_u64(m.terms_group.id(), "block_value_offsets");
+            (void)h5::read_u8(m.terms_group.id(), "block_values");
+        }
         (void)h5::read_u8(m.terms_group.id(), "values");
         (void)h5::read_u8(m.terms_group.id(), "postings");
         (void)h5::read_f64(m.numbers_group.id(), "values");
@@ -599,18 +673,20 @@ std::vector<const Roaring*> SegmentReader::postings(const SegmentField& f) const
 }
 
 Roaring SegmentReader::term(const SegmentField& f, std::string_view value) const {
-    const TermTexts& texts = term_texts(f);
-    const std::size_t i = texts.lower_bound(value);
-    if (i == texts.size() || texts[i] != value) return {};
-    return posting(f, i);
+    Impl& m = *impl_;
+    const std::lock_guard cache(m.cache_mutex);
+    const auto [b, e] = m.find_terms(f, value, false);
+    if (b == e) return {};
+    return *m.load_postings(f, b, e)[b];
 }
 
 Roaring SegmentReader::prefix(const SegmentField& f, std::string_view prefix) const {
-    const auto [b, e] = term_texts(f).prefix_range(prefix);
-    if (b == e) return {};
     std::vector<const Roaring*> parts;
+    std::size_t b = 0, e = 0;
     {
         const std::lock_guard cache(impl_->cache_mutex);
+        std::tie(b, e) = impl_->find_terms(f, prefix, true);
+        if (b == e) return {};
         const auto& slots = impl_->load_postings(f, b, e);
         for (std::size_t i = b; i < e; ++i) parts.push_back(slots[i].get());
     }

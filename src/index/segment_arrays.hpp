@@ -21,6 +21,11 @@ struct SegmentArrays {
     // /terms
     std::vector<std::uint8_t> values, postings;
     std::vector<std::uint64_t> value_offsets{0}, posting_offsets{0}, term_counts;
+    // The terms index: the first term of every kTermBlock terms of a field (/fields/block_begin,
+    // /terms/block_value_offsets, /terms/block_values).
+    std::vector<std::uint64_t> block_begin{0}, block_value_offsets{0};
+    std::vector<std::uint8_t> block_values;
+    std::uint64_t field_terms = 0;  // terms of the field being added
     // /numbers
     std::vector<double> numbers;
     std::vector<std::uint32_t> number_rows;

@@ -166,6 +166,43 @@ TEST_F(SegmentTest, MergingRefusesMergedSegmentsAndShardsOutOfOrder) {
     EXPECT_FALSE(std::filesystem::exists(dir_ / "m3.h5"));
 }
 
+TEST(SegmentTermsIndex, BlockLookupsEqualLookupsInTheWholeTermList) {
+    // 1 000 distinct values (8 blocks of 128 and a short one) and a few that share prefixes
+    // across block boundaries: every value, values between and around them, and prefixes of
+    // every length, looked up through the block heads (a fresh reader) and through the whole
+    // term list (a reader that has read it).
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("kiln-terms-index-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string path = (dir / "segment.h5").string();
+    SegmentBuilder b{IndexPolicy{}};
+    std::vector<std::string> values;
+    for (int i = 0; i < 1000; ++i) {
+        values.push_back("F" + std::to_string(i * 7 % 1000) + (i % 3 == 0 ? "O" : "Li"));
+    }
+    for (std::uint32_t i = 0; i < values.size(); ++i) {
+        b.add_json(i, R"({"material":{"composition":")" + values[i] + R"("}})");
+    }
+    b.write(path, 1, values.size(), Hash128{1, 1}, false);
+    std::vector<std::string> probes = values;
+    for (const auto& v : values) {
+        for (std::size_t n = 0; n <= v.size(); ++n) probes.push_back(v.substr(0, n));
+        probes.push_back(v + "x");
+    }
+    probes.insert(probes.end(), {"", "A", "Z", "F", "F1", "F99", "F999Li", "F999Liz", "\xff"});
+    const SegmentReader whole(path);
+    const auto& f = *whole.field("material.composition");
+    ASSERT_EQ(whole.term_texts(f).size(), 1000U);
+    ASSERT_EQ(f.block_end - f.block_begin, 8U);
+    const SegmentReader blocks(path);  // never reads the whole list: the block path
+    const auto& g = *blocks.field("material.composition");
+    for (const auto& p : probes) {
+        EXPECT_EQ(rows_of(blocks.term(g, p)), rows_of(whole.term(f, p))) << "term " << p;
+        EXPECT_EQ(rows_of(blocks.prefix(g, p)), rows_of(whole.prefix(f, p))) << "prefix " << p;
+    }
+    std::filesystem::remove_all(dir);
+}
+
 TEST(SegmentRange, NarrowAndWideRangesMatchAScan) {
     const auto dir =
         std::filesystem::temp_directory_path() / ("kiln-range-test-" + std::to_string(::getpid()));

@@ -18,6 +18,11 @@
 //   /terms/posting_offsets  u64[T+1]  slices of /terms/postings
 //   /terms/postings         u8[]      per term, the rows that hold it (portable Roaring)
 //   /terms/count            u64[T]    rows per term
+//   /fields/block_begin     u64[F+1]  the terms index: field f's blocks are [block_begin[f],
+//   ...[f+1]) /terms/block_value_offsets u64[B+1], /terms/block_values u8[]: the first term of each
+//                                     block of kTermBlock terms, so that one value is found
+//                                     by reading the field's block heads and one block, not
+//                                     every term of the field (segments before it lack them)
 //   /numbers/values         f64[P]    per field, sorted by (value, row)
 //   /numbers/rows           u32[P]
 //
@@ -43,6 +48,9 @@
 #include "kiln/index/fields.hpp"
 
 namespace kiln::index {
+
+/// Terms per block of the terms index.
+inline constexpr std::uint64_t kTermBlock = 128;
 
 /// Collects the fields of one shard's records, then writes the segment.
 class SegmentBuilder {
@@ -124,6 +132,7 @@ struct SegmentField {
     FieldType type = FieldType::kKeyword;
     std::uint64_t records = 0;
     std::uint64_t term_begin = 0, term_end = 0;
+    std::uint64_t block_begin = 0, block_end = 0;  // empty when the segment has no terms index
     std::uint64_t number_begin = 0, number_end = 0;
     double number_min = 0, number_max = 0;  // NaN when the field has no numbers
 };
