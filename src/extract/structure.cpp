@@ -87,6 +87,13 @@ std::optional<int> Structure::space_group_number(double symprec, std::string& wh
               ", where spglib's search can take minutes)";
         return std::nullopt;
     }
+    const double per_site = std::fabs(volume()) / static_cast<double>(sites.size());
+    if (!(per_site >= kMinVolumePerSite)) {
+        why = "no space group: the cell has " + format_fixed(per_site, 3) +
+              " A^3 per site (under " + format_fixed(kMinVolumePerSite, 1) +
+              ": a flat cell, where spglib's search can take minutes)";
+        return std::nullopt;
+    }
     const Lattice& l = *lattice;
     for (const int i : {-1, 0, 1}) {  // the 13 shortest candidates: a, b, c and their sums
         for (const int j : {-1, 0, 1}) {

@@ -746,6 +746,19 @@ TEST(Extract, AFlatCellGetsNoSpaceGroupQuickly) {
     EXPECT_EQ(huge("2000")["crystal_structure"]["space_group_number"], 227);
 }
 
+TEST(Extract, ACellWithAlmostNoVolumeGetsNoSpaceGroupQuickly) {
+    // fuzz_outcar: b = (1, 4, 0.0005) almost in the plane of a and c = (0, 4, 0): 0.008 A^3,
+    // no translation of the 13 checked is short, and spglib searched for 114 s.
+    const std::string poscar =
+        "FeO\n1.0\n4 0 0\n1 4 0.0005\n0 4 0\nFe O\n1 1\nDirect\n0 0 0\n0.5 0.5 0.5\n";
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = extract_file("POSCAR", "poscar", poscar, ExtractLimits{})[0];
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+    EXPECT_FALSE(r["crystal_structure"].contains("space_group_number"));
+    EXPECT_NE(r["kiln"]["warnings"][0].get<std::string>().find("A^3 per site"), std::string::npos)
+        << r.dump();
+}
+
 TEST(Extract, AnErrorQuotesAtMostAThousandBytesOfTheInput) {
     // fuzz_poscar: a 30 KB species line became a 130 KB error message in the record.
     const std::string poscar =

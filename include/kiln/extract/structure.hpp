@@ -52,6 +52,10 @@ struct Structure {
     static constexpr double kMaxAxisLength = 10000;
     static constexpr double kMaxAxisRatio = 1000;
     static constexpr double kMinTranslation = 0.5;
+    /// Nor a cell with less volume per site than this (cubic Angstrom; the densest solids
+    /// have about 5): a nearly flat cell whose short translation is no sum of a, b and c
+    /// (fuzz_outcar: 0.008 A^3 for 2 atoms, 114 s in spglib).
+    static constexpr double kMinVolumePerSite = 1.0;
     /// Throws DataError("<what>: ...") for NaN/infinite coordinates or a lattice with zero or
     /// negative volume, unknown elements, or no sites.
     void validate(const std::string& what) const;
