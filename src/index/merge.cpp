@@ -46,12 +46,15 @@ void merge_segments(const std::vector<std::string>& segment_paths,
     if (n == 0 || shard_ids.size() != n || segment_checksums.size() != n) {
         throw UsageError("merge_segments: one shard id and checksum per segment, at least one");
     }
-    // First pass: where each segment's rows go, the union of the fields and their types.
+    // First pass: where each segment's rows go, the union of the fields and their types. The
+    // readers opened here serve the merge below until they hold too much.
+    std::vector<std::unique_ptr<SegmentReader>> readers(n);
     std::vector<std::uint64_t> base{0};
     std::map<std::string, unsigned> field_types;  // name -> bit per FieldType
     std::string policy;
     for (std::size_t k = 0; k < n; ++k) {
-        const SegmentReader seg(segment_paths[k]);
+        readers[k] = std::make_unique<SegmentReader>(segment_paths[k]);
+        const SegmentReader& seg = *readers[k];
         if (!seg.merged_shards().empty()) {
             throw UsageError("'" + segment_paths[k] + "' is a merged segment already");
         }
@@ -76,8 +79,7 @@ void merge_segments(const std::vector<std::string>& segment_paths,
     // One field at a time, from every segment: memory holds one field of the dataset.
     // Readers keep what they read: they are opened again once they hold this many values.
     constexpr std::uint64_t kReopenAfterValues = std::uint64_t{1} << 26U;
-    std::uint64_t held = kReopenAfterValues;
-    std::vector<std::unique_ptr<SegmentReader>> readers(n);
+    std::uint64_t held = 0;
     detail::SegmentArrays a;
     for (const auto& [name, type_bits] : field_types) {
         if (held >= kReopenAfterValues) {
