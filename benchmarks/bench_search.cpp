@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
             std::sort(ms.begin(), ms.end());
             const double median = ms[ms.size() / 2];
             const double p99 = ms[std::min(ms.size() - 1, (ms.size() * 99) / 100)];
-            std::printf("%s,%llu,%.3f,%.3f,%d\n", f[0].c_str(),
+            std::printf("%s,%llu,%.4f,%.4f,%d\n", f[0].c_str(),
                         static_cast<unsigned long long>(matches), median, p99, reps);
         }
     } catch (const std::exception& e) {

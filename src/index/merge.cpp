@@ -29,13 +29,6 @@ void append_shifted(const Roaring& r, std::uint64_t base, std::uint64_t records,
     }
 }
 
-Roaring bitmap_of_sorted(const std::vector<std::uint32_t>& rows) {
-    Roaring r;
-    r.addMany(rows.size(), rows.data());
-    r.runOptimize();
-    return r;
-}
-
 }  // namespace
 
 void merge_segments(const std::vector<std::string>& segment_paths,
@@ -116,7 +109,7 @@ void merge_segments(const std::vector<std::string>& segment_paths,
                 numbers.emplace_back(c.values[i], static_cast<std::uint32_t>(c.rows[i] + base[k]));
             }
         }
-        a.begin_field(name, combined_type(type_bits), records, bitmap_of_sorted(exists));
+        a.begin_field(name, combined_type(type_bits), records, exists);
         // Equal texts side by side, in segment order: their rows then come in increasing order.
         std::sort(terms.begin(), terms.end(), [](const TermRef& x, const TermRef& y) {
             return x.text != y.text ? x.text < y.text : x.segment < y.segment;
@@ -130,7 +123,7 @@ void merge_segments(const std::vector<std::string>& segment_paths,
                 append_shifted(*postings[k][terms[j].term], base[k], readers[k]->records(), rows,
                                segment_paths[k], name);
             }
-            a.add_term(terms[i].text, bitmap_of_sorted(rows));
+            a.add_term(terms[i].text, rows);
             i = j;
         }
         held += exists.size() + numbers.size();

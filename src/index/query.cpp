@@ -14,6 +14,8 @@ bool is_special(char c) {
 
 class Parser {
 public:
+    static constexpr int kMaxDepth = 64;
+
     explicit Parser(std::string_view text) : text_(text) {}
 
     QueryNode parse() {
@@ -108,6 +110,18 @@ private:
     QueryNode parse_not() {
         skip_space();
         const std::size_t column = pos_ + 1;
+        // Every nesting, '(' or NOT, comes through here: bound it, as the parser recurses.
+        struct Depth {
+            int& d;
+            explicit Depth(int& depth) : d(++depth) {}
+            ~Depth() { --d; }
+            Depth(const Depth&) = delete;
+            Depth& operator=(const Depth&) = delete;
+        } depth(depth_);
+        if (depth_ > kMaxDepth + 1) {  // the first call is the top level, not a nesting
+            fail("a clause: at most " + std::to_string(kMaxDepth) +
+                 " parentheses and NOTs may nest");
+        }
         if (at_word("NOT") || (!at_end() && (peek() == '!' || peek() == '-'))) {
             pos_ += at_word("NOT") ? std::size_t{3} : std::size_t{1};
             QueryNode n;
@@ -280,6 +294,7 @@ private:
 
     std::string_view text_;
     std::size_t pos_ = 0;
+    int depth_ = 0;  // parse_not calls in progress
 };
 
 }  // namespace

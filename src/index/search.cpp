@@ -102,7 +102,13 @@ public:
                 return seg_.all() - eval(n.children.front());
             case Kind::kOr: {
                 Roaring out;
-                for (const auto& c : n.children) out |= eval(c);
+                for (const auto& c : n.children) {
+                    if (const Roaring* p = posting_of(c)) {
+                        out |= *p;
+                    } else {
+                        out |= eval(c);
+                    }
+                }
                 return out;
             }
             case Kind::kAnd:
@@ -136,13 +142,31 @@ public:
         }
     }
 
+    /// The rows of `n` as the segment reader holds them when `n` is one term of a keyword
+    /// field (no copy), else nullptr (then `eval` computes them).
+    const Roaring* posting_of(const QueryNode& n) const {
+        if (n.kind != Kind::kTerm) return nullptr;
+        const SegmentField* f = seg_.field(n.field);
+        if (f == nullptr || !has_text(f->type) || !policy_.is_keyword(f->name)) return nullptr;
+        if (has_numbers(f->type) && parse_number(n.value)) return nullptr;
+        return &seg_.term(*f, n.value);
+    }
+
 private:
     Roaring eval_and(const QueryNode& n) const {
         std::optional<Roaring> acc;
         for (const auto& c : n.children) {  // positive clauses first
             if (c.kind == Kind::kNot) continue;
-            Roaring r = eval(c);
-            acc = acc ? (*acc & r) : std::move(r);
+            if (const Roaring* p = posting_of(c)) {
+                if (acc) {
+                    *acc &= *p;
+                } else {
+                    acc = *p;
+                }
+            } else {
+                Roaring r = eval(c);
+                acc = acc ? (*acc & r) : std::move(r);
+            }
             if (acc->isEmpty()) return {};
         }
         if (!acc) acc = seg_.all();
@@ -485,9 +509,19 @@ ShardResult Searcher::search_shard(const PreparedQuery& q, std::size_t shard_ind
 }
 
 ShardResult Searcher::evaluate(const PreparedQuery& q, const SegmentReader& seg) const {
-    Roaring rows = Evaluator(seg, dictionary_.policy).eval(q.root);
+    const Evaluator evaluator(seg, dictionary_.policy);
+    Roaring computed;
+    const Roaring* held = evaluator.posting_of(q.root);  // a one-term query: the posting itself
+    if (held == nullptr) {
+        computed = evaluator.eval(q.root);
+        held = &computed;
+    }
     // Rows past the end can only come from a damaged segment: never let them through.
-    if (!rows.isEmpty() && rows.maximum() >= seg.records()) rows &= seg.all();
+    if (!held->isEmpty() && held->maximum() >= seg.records()) {
+        computed = *held & seg.all();
+        held = &computed;
+    }
+    const Roaring& rows = *held;
     // A row of the segment as a hit: in a merged segment, the shard whose rows hold it.
     const auto& merged = seg.merged_shards();
     // Which of a merged segment's shards holds `row` (0 for a shard's own segment).
@@ -560,6 +594,7 @@ ShardResult Searcher::evaluate(const PreparedQuery& q, const SegmentReader& seg)
     const std::uint64_t keep = req.limit == 0 ? r.matches : req.offset + req.limit;
     if (keep == 0 || r.matches == 0) return r;
     if (!req.sort) {
+        r.hits.reserve(std::min(keep, r.matches));
         for (const std::uint32_t row : rows) {
             if (r.hits.size() >= keep) break;
             r.hits.push_back(hit_of(row, {}));
@@ -638,17 +673,23 @@ SearchResult Searcher::merge(const PreparedQuery& q, std::vector<ShardResult> pa
         out.total += p.matches;
         for (const auto& [k, n] : p.counts) counts[k] += n;
         out.stats.merge(p.stats);
-        hits.insert(hits.end(), std::make_move_iterator(p.hits.begin()),
-                    std::make_move_iterator(p.hits.end()));
+        if (hits.empty()) {
+            hits = std::move(p.hits);
+        } else {
+            hits.insert(hits.end(), std::make_move_iterator(p.hits.begin()),
+                        std::make_move_iterator(p.hits.end()));
+        }
     }
     const SearchRequest& req = q.request;
     const HitOrder order{req.sort.has_value(), req.sort && req.sort->descending};
     const std::uint64_t keep = req.limit == 0 ? hits.size() : req.offset + req.limit;
-    if (hits.size() > keep) {
+    // One segment's hits come in (shard, row) order already, no more than `keep` of them.
+    const bool in_order = parts.size() == 1 && !req.sort;
+    if (!in_order && hits.size() > keep) {
         std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(keep),
                           hits.end(), order);
         hits.resize(keep);
-    } else {
+    } else if (!in_order) {
         std::sort(hits.begin(), hits.end(), order);
     }
     if (req.offset < hits.size()) {

@@ -1,11 +1,13 @@
 #include "kiln/index/segment.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <mutex>
-#include <tuple>
+#include <span>
 #include <unordered_map>
 
 #include "index/segment_arrays.hpp"
@@ -30,39 +32,92 @@ void append_bitmap(const Roaring& r, std::vector<std::uint8_t>& blob,
     offsets.push_back(blob.size());
 }
 
-Roaring bitmap_of(const std::vector<std::uint32_t>& rows) {
+// Rows in increasing order as a bitmap.
+Roaring bitmap_of(std::span<const std::uint32_t> rows) {
     Roaring r;
     r.addMany(rows.size(), rows.data());
     r.runOptimize();
     return r;
 }
 
-// The rows whose bits are set, as a bitmap.
+// The rows whose bits are set, as a bitmap. The bitmap is written in Roaring's portable format
+// (github.com/RoaringBitmap/RoaringFormatSpec, the same in every CRoaring version) and read
+// back: a 65 536-row chunk with more than 4 096 rows becomes a bitset container by copying its
+// 8 KB, not by adding its rows one at a time.
 Roaring bitset_to_bitmap(const std::vector<std::uint64_t>& bits) {
-    std::vector<std::uint32_t> sorted;
-    for (std::size_t w = 0; w < bits.size(); ++w) {
-        for (std::uint64_t x = bits[w]; x != 0; x &= x - 1) {
-            sorted.push_back(
-                static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(x))));
+    static_assert(std::endian::native == std::endian::little,
+                  "Roaring's portable format is little-endian");
+    constexpr std::uint32_t kChunkWords = 1024;  // 65 536 rows
+    constexpr std::uint32_t kArrayMax = 4096;    // more rows than this: a bitset container
+    constexpr std::uint32_t kCookieNoRuns = 12346;
+    struct Chunk {
+        std::uint16_t key;
+        std::uint32_t rows;
+    };
+    std::vector<Chunk> chunks;
+    for (std::size_t w = 0; w < bits.size(); w += kChunkWords) {
+        std::uint32_t n = 0;
+        for (std::size_t k = w; k < std::min<std::size_t>(bits.size(), w + kChunkWords); ++k)
+            n += static_cast<std::uint32_t>(std::popcount(bits[k]));
+        if (n > 0) chunks.push_back({static_cast<std::uint16_t>(w / kChunkWords), n});
+    }
+    if (chunks.empty()) return {};
+    std::size_t size = 8 + chunks.size() * 8;
+    for (const Chunk& c : chunks) size += c.rows > kArrayMax ? kChunkWords * 8 : c.rows * 2;
+    std::string out(size, '\0');
+    char* p = out.data();
+    const auto put = [&p](auto v) {
+        std::memcpy(p, &v, sizeof v);
+        p += sizeof v;
+    };
+    put(kCookieNoRuns);
+    put(static_cast<std::uint32_t>(chunks.size()));
+    for (const Chunk& c : chunks) {
+        put(c.key);
+        put(static_cast<std::uint16_t>(c.rows - 1));
+    }
+    std::uint32_t offset = static_cast<std::uint32_t>(8 + chunks.size() * 8);
+    for (const Chunk& c : chunks) {
+        put(offset);
+        offset += c.rows > kArrayMax ? kChunkWords * 8 : c.rows * 2;
+    }
+    for (const Chunk& c : chunks) {
+        const std::size_t w0 = std::size_t{c.key} * kChunkWords;
+        const std::size_t words = std::min<std::size_t>(bits.size() - w0, kChunkWords);
+        if (c.rows > kArrayMax) {
+            std::memcpy(p, bits.data() + w0, words * 8);  // a short last chunk stays zero-padded
+            p += kChunkWords * 8;
+            continue;
+        }
+        for (std::size_t w = 0; w < words; ++w) {
+            for (std::uint64_t x = bits[w0 + w]; x != 0; x &= x - 1)
+                put(static_cast<std::uint16_t>(w * 64 +
+                                               static_cast<std::size_t>(std::countr_zero(x))));
         }
     }
-    Roaring out;
-    out.addMany(sorted.size(), sorted.data());
-    return out;
+    return Roaring::readSafe(out.data(), out.size());
 }
 
-// Rows in any order (duplicates allowed) as a bitmap: sorted when few, through a dense bitset
-// of the shard's rows when many (O(rows + records / 64), no sort).
-Roaring rows_to_bitmap(std::vector<std::uint32_t> rows, std::uint64_t records) {
-    Roaring out;
-    if (rows.size() * 64 < records) {
-        std::sort(rows.begin(), rows.end());
-        out.addMany(rows.size(), rows.data());
+// The rows of several lists, in any order (duplicates allowed), as a bitmap: sorted when few,
+// through a dense bitset of the segment's rows when many (O(rows + records / 64), no sort).
+Roaring rows_to_bitmap(const std::vector<std::span<const std::uint32_t>>& lists,
+                       std::uint64_t records) {
+    std::size_t n = 0;
+    for (const auto& l : lists) n += l.size();
+    if (n * 64 < records) {
+        std::vector<std::uint32_t> sorted;
+        sorted.reserve(n);
+        for (const auto& l : lists) sorted.insert(sorted.end(), l.begin(), l.end());
+        std::sort(sorted.begin(), sorted.end());
+        Roaring out;
+        out.addMany(sorted.size(), sorted.data());
         return out;
     }
     std::vector<std::uint64_t> bits((records + 63) / 64);
-    for (const std::uint32_t r : rows) {
-        if (r < records) bits[r >> 6U] |= std::uint64_t{1} << (r & 63U);
+    for (const auto& l : lists) {
+        for (const std::uint32_t r : l) {
+            if (r < records) bits[r >> 6U] |= std::uint64_t{1} << (r & 63U);
+        }
     }
     return bitset_to_bitmap(bits);
 }
@@ -130,13 +185,13 @@ void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std:
                            const std::string& extras_digest) const {
     detail::SegmentArrays a;
     for (const auto& [name, f] : fields_) {
-        a.begin_field(name, field_type_of(f.kinds), f.rows.size(), bitmap_of(f.rows));
+        a.begin_field(name, field_type_of(f.kinds), f.rows.size(), f.rows);
         std::vector<const std::pair<const std::string, std::vector<std::uint32_t>>*> sorted_terms;
         sorted_terms.reserve(f.terms.size());
         for (const auto& t : f.terms) sorted_terms.push_back(&t);
         std::sort(sorted_terms.begin(), sorted_terms.end(),
                   [](const auto* x, const auto* y) { return x->first < y->first; });
-        for (const auto* term : sorted_terms) a.add_term(term->first, bitmap_of(term->second));
+        for (const auto* term : sorted_terms) a.add_term(term->first, term->second);
         auto sorted = f.numbers;
         std::sort(sorted.begin(), sorted.end());
         a.add_numbers(sorted);
@@ -152,24 +207,26 @@ void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std:
 namespace detail {
 
 void SegmentArrays::begin_field(const std::string& name, FieldType type, std::uint64_t records,
-                                const Roaring& exists) {
+                                std::span<const std::uint32_t> exists_rows) {
     names.push_back(name);
     types.emplace_back(to_string(type));
     counts.push_back(records);
-    append_bitmap(exists, exists_blob, exists_offsets);
+    append_bitmap(bitmap_of(exists_rows), exists_blob, exists_offsets);
     mins.push_back(kNaN);
     maxs.push_back(kNaN);
 }
 
-void SegmentArrays::add_term(std::string_view text, const Roaring& rows) {
+void SegmentArrays::add_term(std::string_view text, std::span<const std::uint32_t> term_rows) {
     if (field_terms++ % kTermBlock == 0) {
         block_values.insert(block_values.end(), text.begin(), text.end());
         block_value_offsets.push_back(block_values.size());
     }
     values.insert(values.end(), text.begin(), text.end());
     value_offsets.push_back(values.size());
-    append_bitmap(rows, postings, posting_offsets);
-    term_counts.push_back(rows.cardinality());
+    append_bitmap(bitmap_of(term_rows), postings, posting_offsets);
+    field_rows.insert(field_rows.end(), term_rows.begin(), term_rows.end());
+    field_row_ends.push_back(field_rows.size());
+    term_counts.push_back(term_rows.size());
 }
 
 void SegmentArrays::add_numbers(const std::vector<std::pair<double, std::uint32_t>>& sorted) {
@@ -185,6 +242,22 @@ void SegmentArrays::add_numbers(const std::vector<std::pair<double, std::uint32_
 }
 
 void SegmentArrays::end_field() {
+    // Where the field's Roaring postings start: its first term's offset.
+    const std::uint64_t bitmaps_begin = posting_offsets[posting_offsets.size() - 1 - field_terms];
+    const auto last_terms = [&](std::vector<std::uint64_t>& offsets) {
+        return offsets.end() - static_cast<std::ptrdiff_t>(field_terms);
+    };
+    if (field_rows.size() * sizeof(std::uint32_t) < postings.size() - bitmaps_begin) {
+        postings.resize(bitmaps_begin);
+        std::fill(last_terms(posting_offsets), posting_offsets.end(), bitmaps_begin);
+        for (const std::uint64_t end : field_row_ends) row_offsets.push_back(rows.size() + end);
+        rows.insert(rows.end(), field_rows.begin(), field_rows.end());
+    } else {
+        row_offsets.insert(row_offsets.end(), field_terms, rows.size());
+    }
+    row_begin.push_back(rows.size());
+    field_rows.clear();
+    field_row_ends.clear();
     field_terms = 0;
     block_begin.push_back(block_value_offsets.size() - 1);
     term_begin.push_back(term_counts.size());
@@ -217,6 +290,7 @@ void write_segment_file(const std::string& path, const SegmentArrays& a,
             h5::write_u64(g.id(), "term_begin", a.term_begin);
             h5::write_u64(g.id(), "number_begin", a.number_begin);
             h5::write_u64(g.id(), "block_begin", a.block_begin);
+            h5::write_u64(g.id(), "row_begin", a.row_begin);
             h5::write_f64(g.id(), "number_min", a.mins);
             h5::write_f64(g.id(), "number_max", a.maxs);
         }
@@ -229,6 +303,8 @@ void write_segment_file(const std::string& path, const SegmentArrays& a,
             h5::write_u64(g.id(), "count", a.term_counts);
             h5::write_u64(g.id(), "block_value_offsets", a.block_value_offsets);
             h5::write_u8(g.id(), "block_values", a.block_values);
+            h5::write_u64(g.id(), "row_offsets", a.row_offsets);
+            h5::write_u32(g.id(), "rows", a.rows);
         }
         {
             h5::Handle g = h5::create_group(root, "numbers");
@@ -320,6 +396,13 @@ struct SegmentReader::Impl {
     // Postings by field index, then term number within the field (sized at the field's
     // first posting read).
     std::vector<std::vector<std::unique_ptr<Roaring>>> postings;
+    // Postings kept as row lists: per (field, block of kTermBlock terms), the rows of the
+    // block's terms one after the other and where each term's end.
+    struct RowBlock {
+        std::vector<std::uint32_t> rows;
+        std::vector<std::size_t> ends;
+    };
+    std::map<std::pair<std::size_t, std::size_t>, std::unique_ptr<RowBlock>> row_blocks;
     std::map<std::size_t, std::unique_ptr<NumberColumn>> numbers;
     std::map<std::size_t, std::unique_ptr<std::vector<std::uint32_t>>> term_of_row;  // null: multi
     std::map<std::size_t, std::unique_ptr<std::vector<double>>> value_of_row;        // null: multi
@@ -438,6 +521,63 @@ struct SegmentReader::Impl {
         return {begin, last * kTermBlock + block(last).prefix_range(value).second};
     }
 
+    // The row lists of f's terms [begin, end) (numbers within f; f keeps its postings as row
+    // lists), one list per block of terms. Reads the blocks not read yet with one read of their
+    // offsets and one of their rows (caller holds cache_mutex).
+    std::vector<std::span<const std::uint32_t>> row_lists(const SegmentField& f, std::size_t begin,
+                                                          std::size_t end) {
+        const std::size_t fi = index_of(f);
+        const std::size_t terms = f.term_end - f.term_begin;
+        std::size_t first = begin / kTermBlock, last = (end - 1) / kTermBlock;
+        while (first <= last && row_blocks.count({fi, first}) != 0) ++first;
+        while (last > first && row_blocks.count({fi, last}) != 0) --last;
+        if (first <= last) {
+            const std::size_t t0 = first * kTermBlock;
+            const std::size_t t1 = std::min(terms, (last + 1) * kTermBlock);
+            std::vector<std::uint64_t> offs;
+            std::vector<std::uint32_t> rows;
+            read_h5(f, [&] {
+                offs = h5::read_u64(terms_group.id(), "row_offsets", f.term_begin + t0,
+                                    f.term_begin + t1 + 1);
+                if (offs.front() < f.row_begin || offs.back() > f.row_end ||
+                    offs.back() < offs.front()) {
+                    throw DataError(what(f) + ": row offsets out of the field's rows");
+                }
+                rows = h5::read_u32(terms_group.id(), "rows", offs.front(), offs.back());
+            });
+            for (std::size_t k = first; k <= last; ++k) {
+                auto& slot = row_blocks[{fi, k}];
+                if (slot) continue;
+                auto b = std::make_unique<RowBlock>();
+                const std::size_t lo = k * kTermBlock - t0;
+                const std::size_t hi = std::min(terms, (k + 1) * kTermBlock) - t0;
+                for (std::size_t i = lo; i < hi; ++i) {
+                    if (offs[i + 1] < offs[i] || offs[i + 1] > offs.back())
+                        throw DataError(what(f) + ": row offsets are not increasing");
+                    b->ends.push_back(offs[i + 1] - offs[lo]);
+                }
+                const auto at = [&](std::size_t i) {
+                    return rows.begin() + static_cast<std::ptrdiff_t>(offs[i] - offs.front());
+                };
+                b->rows.assign(at(lo), at(hi));
+                for (const std::uint32_t r : b->rows) {
+                    if (r >= records)
+                        throw DataError(what(f) + ": row " + std::to_string(r) + " out of range");
+                }
+                slot = std::move(b);
+            }
+        }
+        std::vector<std::span<const std::uint32_t>> out;
+        for (std::size_t k = begin / kTermBlock; k <= (end - 1) / kTermBlock; ++k) {
+            const RowBlock& b = *row_blocks.at({fi, k});
+            const std::size_t lo = std::max(begin, k * kTermBlock) - k * kTermBlock;
+            const std::size_t hi = std::min(end, (k + 1) * kTermBlock) - k * kTermBlock;
+            const std::size_t from = lo == 0 ? 0 : b.ends[lo - 1];
+            out.push_back(std::span(b.rows).subspan(from, b.ends[hi - 1] - from));
+        }
+        return out;
+    }
+
     // Reads the postings of f's terms [begin, end) (numbers within f) that are not read yet,
     // all at once, and returns f's postings (caller holds cache_mutex).
     std::vector<std::unique_ptr<Roaring>>& load_postings(const SegmentField& f, std::size_t begin,
@@ -447,6 +587,14 @@ struct SegmentReader::Impl {
         while (begin < end && slots[begin]) ++begin;
         while (end > begin && slots[end - 1]) --end;
         if (begin == end) return slots;
+        if (f.row_end > f.row_begin) {
+            (void)row_lists(f, begin, end);  // row lists: one read for all of them
+            for (std::size_t t = begin; t < end; ++t) {
+                if (!slots[t])
+                    slots[t] = std::make_unique<Roaring>(bitmap_of(row_lists(f, t, t + 1).front()));
+            }
+            return slots;
+        }
         std::vector<std::uint64_t> offs;
         std::string bytes;
         read_h5(f, [&] {
@@ -498,13 +646,17 @@ SegmentReader::SegmentReader(const std::string& path) : impl_(std::make_unique<I
     // Segments written before the terms index have none: their lookups read whole term lists.
     const auto block_begin = h5::exists(g, "block_begin") ? h5::read_u64(g, "block_begin")
                                                           : std::vector<std::uint64_t>{};
+    // Segments written before row lists keep every posting as a Roaring bitmap.
+    const auto row_begin =
+        h5::exists(g, "row_begin") ? h5::read_u64(g, "row_begin") : std::vector<std::uint64_t>{};
     const auto number_begin = h5::read_u64(g, "number_begin");
     const auto mins = h5::read_f64(g, "number_min");
     const auto maxs = h5::read_f64(g, "number_max");
     const std::size_t n = names.size();
     if (types.size() != n || counts.size() != n || m.exists_offsets.size() != n + 1 ||
         term_begin.size() != n + 1 || number_begin.size() != n + 1 || mins.size() != n ||
-        maxs.size() != n || (!block_begin.empty() && block_begin.size() != n + 1)) {
+        maxs.size() != n || (!block_begin.empty() && block_begin.size() != n + 1) ||
+        (!row_begin.empty() && row_begin.size() != n + 1)) {
         throw DataError("'" + path + "': the /fields columns have different lengths");
     }
     if (term_begin.back() != h5::extent(m.terms_group.id(), "count")) {
@@ -535,7 +687,11 @@ SegmentReader::SegmentReader(const std::string& path) : impl_(std::make_unique<I
                                 "' does not fit its terms");
             }
         }
-        if (f.term_end < f.term_begin || f.number_end < f.number_begin ||
+        if (!row_begin.empty()) {
+            f.row_begin = row_begin[i];
+            f.row_end = row_begin[i + 1];
+        }
+        if (f.term_end < f.term_begin || f.number_end < f.number_begin || f.row_end < f.row_begin ||
             m.exists_offsets[i + 1] < m.exists_offsets[i] ||
             (i > 0 && !(m.fields[i - 1].name < f.name))) {
             throw DataError("'" + path + "': the field table is not in order at '" + f.name + "'");
@@ -577,6 +733,11 @@ void SegmentReader::check_every_chunk() const {
             (void)h5::read_u64(m.fields_group.id(), "block_begin");
             (void)h5::read_u64(m.terms_group.id(), "block_value_offsets");
             (void)h5::read_u8(m.terms_group.id(), "block_values");
+        }
+        if (h5::exists(m.terms_group.id(), "rows")) {
+            (void)h5::read_u64(m.fields_group.id(), "row_begin");
+            (void)h5::read_u64(m.terms_group.id(), "row_offsets");
+            (void)h5::read_u32(m.terms_group.id(), "rows");
         }
         (void)h5::read_u8(m.terms_group.id(), "values");
         (void)h5::read_u8(m.terms_group.id(), "postings");
@@ -672,37 +833,42 @@ std::vector<const Roaring*> SegmentReader::postings(const SegmentField& f) const
     return out;
 }
 
-Roaring SegmentReader::term(const SegmentField& f, std::string_view value) const {
+const Roaring& SegmentReader::term(const SegmentField& f, std::string_view value) const {
+    static const Roaring kNone;
     Impl& m = *impl_;
     const std::lock_guard cache(m.cache_mutex);
     const auto [b, e] = m.find_terms(f, value, false);
-    if (b == e) return {};
+    if (b == e) return kNone;
     return *m.load_postings(f, b, e)[b];
 }
 
 Roaring SegmentReader::prefix(const SegmentField& f, std::string_view prefix) const {
     std::vector<const Roaring*> parts;
-    std::size_t b = 0, e = 0;
+    std::vector<std::span<const std::uint32_t>> lists;
     {
         const std::lock_guard cache(impl_->cache_mutex);
-        std::tie(b, e) = impl_->find_terms(f, prefix, true);
+        const auto [b, e] = impl_->find_terms(f, prefix, true);
         if (b == e) return {};
-        const auto& slots = impl_->load_postings(f, b, e);
-        for (std::size_t i = b; i < e; ++i) parts.push_back(slots[i].get());
+        if (f.row_end > f.row_begin) {
+            lists = impl_->row_lists(f, b, e);
+        } else {
+            const auto& slots = impl_->load_postings(f, b, e);
+            for (std::size_t i = b; i < e; ++i) parts.push_back(slots[i].get());
+        }
     }
+    // Row lists (many terms of a few rows each) go into a bitset one after the other.
+    if (!lists.empty()) return rows_to_bitmap(lists, impl_->records);
     if (parts.size() <= 16) return Roaring::fastunion(parts.size(), parts.data());
     // Many small postings (a prefix of a high-cardinality field): their rows set bits of a
     // bitset of the shard's rows, read out in order: faster than a union of many tiny bitmaps.
     const std::uint64_t records = impl_->records;
     std::vector<std::uint64_t> bits((records + 63) / 64);
-    std::uint32_t buf[256];
+    std::vector<std::uint32_t> rows;
     for (const Roaring* p : parts) {
-        roaring_uint32_iterator_t it;
-        roaring_init_iterator(&p->roaring, &it);
-        for (std::uint32_t n; (n = roaring_read_uint32_iterator(&it, buf, 256)) > 0;) {
-            for (std::uint32_t k = 0; k < n; ++k) {
-                if (buf[k] < records) bits[buf[k] >> 6U] |= std::uint64_t{1} << (buf[k] & 63U);
-            }
+        rows.resize(p->cardinality());
+        p->toUint32Array(rows.data());
+        for (const std::uint32_t r : rows) {
+            if (r < records) bits[r >> 6U] |= std::uint64_t{1} << (r & 63U);
         }
     }
     return bitset_to_bitmap(bits);
@@ -742,10 +908,7 @@ Roaring SegmentReader::range(const SegmentField& f, double lo, bool lo_inclusive
     if (b >= e) return {};
     const auto first = static_cast<std::size_t>(b - v.begin());
     const auto last = static_cast<std::size_t>(e - v.begin());
-    return rows_to_bitmap(
-        std::vector<std::uint32_t>(c.rows.begin() + static_cast<std::ptrdiff_t>(first),
-                                   c.rows.begin() + static_cast<std::ptrdiff_t>(last)),
-        impl_->records);
+    return rows_to_bitmap({std::span(c.rows).subspan(first, last - first)}, impl_->records);
 }
 
 const std::vector<std::uint32_t>* SegmentReader::term_of_row(const SegmentField& f) const {

@@ -3,6 +3,7 @@
 // the one function below.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,16 @@ struct SegmentArrays {
     // /terms/block_value_offsets, /terms/block_values).
     std::vector<std::uint64_t> block_begin{0}, block_value_offsets{0};
     std::vector<std::uint8_t> block_values;
-    std::uint64_t field_terms = 0;  // terms of the field being added
+    // Postings as row lists (/fields/row_begin, /terms/row_offsets, /terms/rows): for a field
+    // whose postings take less room that way than as Roaring bitmaps (many terms of few rows,
+    // as formulas or paths); its terms then have empty Roaring postings, and other fields'
+    // terms empty row lists.
+    std::vector<std::uint64_t> row_begin{0}, row_offsets{0};
+    std::vector<std::uint32_t> rows;
+    // The field being added: its terms so far, and their postings as row lists.
+    std::uint64_t field_terms = 0;
+    std::vector<std::uint32_t> field_rows;
+    std::vector<std::uint64_t> field_row_ends;
     // /numbers
     std::vector<double> numbers;
     std::vector<std::uint32_t> number_rows;
@@ -33,10 +43,12 @@ struct SegmentArrays {
     /// Appends a field: its exists bitmap now, its terms and numbers with the calls below
     /// (then end_field).
     void begin_field(const std::string& name, FieldType type, std::uint64_t records,
-                     const Roaring& exists);
-    void add_term(std::string_view text, const Roaring& rows);
+                     std::span<const std::uint32_t> exists_rows);
+    /// `rows` sorted and unique.
+    void add_term(std::string_view text, std::span<const std::uint32_t> term_rows);
     /// `sorted` by (value, row).
     void add_numbers(const std::vector<std::pair<double, std::uint32_t>>& sorted);
+    /// Keeps the field's postings as row lists or as Roaring bitmaps, whichever is smaller.
     void end_field();
 };
 

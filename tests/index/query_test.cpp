@@ -79,6 +79,16 @@ TEST(QueryParser, ErrorsPointAtTheColumn) {
     expect_error("AND a:1", 1, "a clause before the operator");
     expect_error("a:1 AND ()", 10, "a clause inside the parentheses");
     expect_error("a:b?", 4, "'?'");
+    // Nesting is bounded (the parser recurses): 64 levels parse, the 65th is an error at its
+    // column, however deep the query goes (fuzz_query overflowed the stack with 900 '(').
+    const auto nested = [](std::size_t n) {
+        return std::string(n, '(') + "a:1" + std::string(n, ')');
+    };
+    EXPECT_NO_THROW(parse_query(nested(64)));
+    EXPECT_NO_THROW(parse_query(std::string(64, '-') + "a:1"));
+    expect_error(nested(65), 66, "at most 64 parentheses and NOTs may nest");
+    expect_error(nested(100000), 66, "at most 64");
+    expect_error(std::string(100000, '-') + "a:1", 66, "at most 64");
 }
 
 TEST(QueryParser, QuoteValueRoundTrips) {

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <tuple>
 
 #include "kiln/core/error.hpp"
 #include "kiln/index/search.hpp"
@@ -199,6 +200,60 @@ TEST(SegmentTermsIndex, BlockLookupsEqualLookupsInTheWholeTermList) {
     for (const auto& p : probes) {
         EXPECT_EQ(rows_of(blocks.term(g, p)), rows_of(whole.term(f, p))) << "term " << p;
         EXPECT_EQ(rows_of(blocks.prefix(g, p)), rows_of(whole.prefix(f, p))) << "prefix " << p;
+    }
+    std::filesystem::remove_all(dir);
+}
+
+TEST(SegmentRowLists, PostingsKeptAsRowListsOrBitmapsAnswerAsAScan) {
+    // 3 000 rows: a composition of 1 500 distinct values of two rows each (kept as row lists,
+    // the smaller), a format of three values of 1 000 rows each (kept as Roaring bitmaps). Every
+    // term and prefix, in a shard's segment and in a segment merged from two, against a scan.
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("kiln-row-lists-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto value_of = [](std::uint32_t row) {
+        return std::pair{"c" + std::to_string((row * 7919) % 1500), "g" + std::to_string(row % 3)};
+    };
+    std::vector<std::string> paths, sums;
+    for (std::uint32_t part = 0; part < 2; ++part) {
+        SegmentBuilder b{IndexPolicy{}};
+        for (std::uint32_t i = 0; i < 1500; ++i) {
+            const auto [c, g] = value_of(part * 1500 + i);
+            b.add(i, nlohmann::json{{"material", {{"composition", c}}}, {"kiln", {{"format", g}}}});
+        }
+        paths.push_back((dir / ("segment-" + std::to_string(part) + ".h5")).string());
+        sums.push_back(std::to_string(part));
+        b.write(paths.back(), part, 1500, Hash128{}, false);
+    }
+    const std::string merged = (dir / "merged.h5").string();
+    merge_segments(paths, {0, 1}, sums, merged, false);
+    for (const auto& [path, first_row, rows] :
+         std::vector<std::tuple<std::string, std::uint32_t, std::uint32_t>>{{paths[1], 1500, 1500},
+                                                                            {merged, 0, 3000}}) {
+        const SegmentReader s(path);
+        const auto& c = *s.field("material.composition");
+        const auto& g = *s.field("kiln.format");
+        EXPECT_GT(c.row_end, c.row_begin) << path;  // row lists
+        EXPECT_EQ(g.row_end, g.row_begin) << path;  // bitmaps
+        const auto scan = [&](auto&& keep) {
+            std::vector<std::uint32_t> out;
+            for (std::uint32_t r = 0; r < rows; ++r) {
+                if (keep(value_of(first_row + r))) out.push_back(r);
+            }
+            return out;
+        };
+        for (const std::string v : {"c0", "c7", "c1499", "c15", "c1500", "g1", "g3"}) {
+            const auto& f = v[0] == 'c' ? c : g;
+            const auto want = scan([&](const auto& cg) { return cg.first == v || cg.second == v; });
+            EXPECT_EQ(rows_of(s.term(f, v)), want) << path << " term " << v;
+            const auto want_prefix = scan([&](const auto& cg) {
+                return cg.first.starts_with(v) || cg.second.starts_with(v);
+            });
+            EXPECT_EQ(rows_of(s.prefix(f, v)), want_prefix) << path << " prefix " << v;
+        }
+        EXPECT_EQ(rows_of(s.prefix(c, "c")).size(), rows);  // every block of c's terms
+        EXPECT_EQ(s.term_counts(c).size(), 1500U);
+        EXPECT_NO_THROW(s.check_every_chunk());
     }
     std::filesystem::remove_all(dir);
 }

@@ -23,6 +23,12 @@
 //                                     block of kTermBlock terms, so that one value is found
 //                                     by reading the field's block heads and one block, not
 //                                     every term of the field (segments before it lack them)
+//   /fields/row_begin       u64[F+1]  postings as row lists: field f's rows are [row_begin[f],
+//                                     ...[f+1]) of /terms/rows, term t's [row_offsets[t],
+//   /terms/row_offsets      u64[T+1]  ...[t+1]) (u32, increasing). A field keeps its postings
+//   /terms/rows             u32[]     so when that is smaller than as Roaring bitmaps (many
+//                                     terms of few rows: formulas, paths); its terms' Roaring
+//                                     postings are then empty (segments before it lack these)
 //   /numbers/values         f64[P]    per field, sorted by (value, row)
 //   /numbers/rows           u32[P]
 //
@@ -135,6 +141,8 @@ struct SegmentField {
     std::uint64_t block_begin = 0, block_end = 0;  // empty when the segment has no terms index
     std::uint64_t number_begin = 0, number_end = 0;
     double number_min = 0, number_max = 0;  // NaN when the field has no numbers
+    // Its postings as row lists in /terms/rows; empty when they are Roaring bitmaps.
+    std::uint64_t row_begin = 0, row_end = 0;
 };
 
 /// A field's numbers, sorted by (value, row).
@@ -194,7 +202,9 @@ public:
 
     [[nodiscard]] Roaring all() const;
     [[nodiscard]] Roaring exists(const SegmentField& f) const;
-    [[nodiscard]] Roaring term(const SegmentField& f, std::string_view value) const;
+    /// The posting of `value` as the reader keeps it (valid as long as the reader; empty when
+    /// no record has the value): a query that is one term copies nothing.
+    [[nodiscard]] const Roaring& term(const SegmentField& f, std::string_view value) const;
     [[nodiscard]] Roaring prefix(const SegmentField& f, std::string_view prefix) const;
     /// Rows with a number in the range; bounds are inclusive or exclusive.
     [[nodiscard]] Roaring range(const SegmentField& f, double lo, bool lo_inclusive, double hi,
