@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <numeric>
 #include <span>
 #include <unordered_map>
 
@@ -38,6 +39,23 @@ Roaring bitmap_of(std::span<const std::uint32_t> rows) {
     r.addMany(rows.size(), rows.data());
     r.runOptimize();
     return r;
+}
+
+// About the size of `rows` (increasing) as a run-optimized portable Roaring bitmap: per chunk
+// of 65 536 rows the smallest of an array (2 bytes a row), a bitset (8 KB) and runs (4 bytes
+// a run), plus 8 bytes a chunk and 8 a bitmap. Enough to choose between bitmaps and row lists
+// without building the bitmaps.
+std::uint64_t bitmap_bytes(std::span<const std::uint32_t> rows) {
+    std::uint64_t bytes = 8;
+    for (std::size_t i = 0; i < rows.size();) {
+        const std::uint32_t chunk = rows[i] >> 16U;
+        std::uint64_t n = 0, runs = 0;
+        for (; i < rows.size() && rows[i] >> 16U == chunk; ++i, ++n) {
+            if (n == 0 || rows[i] != rows[i - 1] + 1) ++runs;
+        }
+        bytes += 8 + std::min({2 * n, std::uint64_t{8192}, 2 + 4 * runs});
+    }
+    return bytes;
 }
 
 // The rows whose bits are set, as a bitmap. The bitmap is written in Roaring's portable format
@@ -157,7 +175,7 @@ void SegmentBuilder::add_leaf(std::uint32_t row, std::size_t ordinal, const Leaf
     Slot* slot = recent_[ordinal];
     if (slot == nullptr || slot->first != leaf.field) {
         auto it = fields_.find(leaf.field);
-        if (it == fields_.end()) it = fields_.emplace(std::string(leaf.field), Field{}).first;
+        if (it == fields_.end()) it = fields_.emplace(std::string(leaf.field), arena_.get()).first;
         slot = &*it;
         recent_[ordinal] = slot;
     }
@@ -171,13 +189,20 @@ void SegmentBuilder::add_leaf(std::uint32_t row, std::size_t ordinal, const Leaf
     if (f.keyword == 0) f.keyword = policy_.is_keyword(leaf.field) ? 1 : 2;
     if (f.keyword != 1) return;
     // Files with many records repeat their files.* values row after row.
-    if (f.last_term == nullptr || f.last_term->first != leaf.text) {
-        auto t = f.terms.find(leaf.text);
-        if (t == f.terms.end()) t = f.terms.emplace(std::string(leaf.text), 0).first;
-        f.last_term = &*t;
+    std::uint32_t term = 0;
+    if (!f.term_rows.empty() && f.terms[f.term_rows.back().first] == leaf.text) {
+        term = f.term_rows.back().first;
+        if (f.term_rows.back().second == row) return;
+    } else if (const auto t = f.term_ids.find(leaf.text); t != f.term_ids.end()) {
+        term = t->second;
+    } else {
+        char* text = static_cast<char*>(arena_->allocate(leaf.text.size(), 1));
+        std::copy(leaf.text.begin(), leaf.text.end(), text);
+        term = static_cast<std::uint32_t>(f.terms.size());
+        f.terms.emplace_back(text, leaf.text.size());
+        f.term_ids.emplace(f.terms.back(), term);
     }
-    auto& rows = f.last_term->second;
-    if (rows.empty() || rows.back() != row) rows.push_back(row);
+    f.term_rows.emplace_back(term, row);
 }
 
 void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std::uint64_t records,
@@ -186,12 +211,24 @@ void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std:
     detail::SegmentArrays a;
     for (const auto& [name, f] : fields_) {
         a.begin_field(name, field_type_of(f.kinds), f.rows.size(), f.rows);
-        std::vector<const std::pair<const std::string, std::vector<std::uint32_t>>*> sorted_terms;
-        sorted_terms.reserve(f.terms.size());
-        for (const auto& t : f.terms) sorted_terms.push_back(&t);
-        std::sort(sorted_terms.begin(), sorted_terms.end(),
-                  [](const auto* x, const auto* y) { return x->first < y->first; });
-        for (const auto* term : sorted_terms) a.add_term(term->first, term->second);
+        // Each term's rows, in term number order (a counting sort keeps rows increasing).
+        std::vector<std::size_t> begin(f.terms.size() + 1);
+        for (const auto& [term, row] : f.term_rows) ++begin[term + 1];
+        for (std::size_t t = 0; t < f.terms.size(); ++t) begin[t + 1] += begin[t];
+        std::vector<std::uint32_t> rows(f.term_rows.size());
+        std::vector<std::size_t> at(begin.begin(), begin.end() - 1);
+        for (const auto& [term, row] : f.term_rows) rows[at[term]++] = row;
+        std::vector<std::uint32_t> by_text(f.terms.size());
+        std::iota(by_text.begin(), by_text.end(), 0U);
+        std::sort(by_text.begin(), by_text.end(),
+                  [&](std::uint32_t x, std::uint32_t y) { return f.terms[x] < f.terms[y]; });
+        for (const std::uint32_t t : by_text) {
+            // A record that holds a value twice, not one after the other, added its row twice.
+            const auto first = rows.begin() + static_cast<std::ptrdiff_t>(begin[t]);
+            const auto last =
+                std::unique(first, rows.begin() + static_cast<std::ptrdiff_t>(begin[t + 1]));
+            a.add_term(f.terms[t], std::span(first, last));
+        }
         auto sorted = f.numbers;
         std::sort(sorted.begin(), sorted.end());
         a.add_numbers(sorted);
@@ -223,9 +260,9 @@ void SegmentArrays::add_term(std::string_view text, std::span<const std::uint32_
     }
     values.insert(values.end(), text.begin(), text.end());
     value_offsets.push_back(values.size());
-    append_bitmap(bitmap_of(term_rows), postings, posting_offsets);
     field_rows.insert(field_rows.end(), term_rows.begin(), term_rows.end());
     field_row_ends.push_back(field_rows.size());
+    field_bitmap_bytes += bitmap_bytes(term_rows);
     term_counts.push_back(term_rows.size());
 }
 
@@ -242,22 +279,23 @@ void SegmentArrays::add_numbers(const std::vector<std::pair<double, std::uint32_
 }
 
 void SegmentArrays::end_field() {
-    // Where the field's Roaring postings start: its first term's offset.
-    const std::uint64_t bitmaps_begin = posting_offsets[posting_offsets.size() - 1 - field_terms];
-    const auto last_terms = [&](std::vector<std::uint64_t>& offsets) {
-        return offsets.end() - static_cast<std::ptrdiff_t>(field_terms);
-    };
-    if (field_rows.size() * sizeof(std::uint32_t) < postings.size() - bitmaps_begin) {
-        postings.resize(bitmaps_begin);
-        std::fill(last_terms(posting_offsets), posting_offsets.end(), bitmaps_begin);
+    if (field_rows.size() * sizeof(std::uint32_t) < field_bitmap_bytes) {  // row lists
+        posting_offsets.insert(posting_offsets.end(), field_terms, postings.size());
         for (const std::uint64_t end : field_row_ends) row_offsets.push_back(rows.size() + end);
         rows.insert(rows.end(), field_rows.begin(), field_rows.end());
-    } else {
+    } else {  // bitmaps
+        std::uint64_t begin = 0;
+        for (const std::uint64_t end : field_row_ends) {
+            append_bitmap(bitmap_of(std::span(field_rows).subspan(begin, end - begin)), postings,
+                          posting_offsets);
+            begin = end;
+        }
         row_offsets.insert(row_offsets.end(), field_terms, rows.size());
     }
     row_begin.push_back(rows.size());
     field_rows.clear();
     field_row_ends.clear();
+    field_bitmap_bytes = 0;
     field_terms = 0;
     block_begin.push_back(block_value_offsets.size() - 1);
     term_begin.push_back(term_counts.size());

@@ -32,10 +32,12 @@ struct SegmentArrays {
     // terms empty row lists.
     std::vector<std::uint64_t> row_begin{0}, row_offsets{0};
     std::vector<std::uint32_t> rows;
-    // The field being added: its terms so far, and their postings as row lists.
+    // The field being added: its terms so far, their postings as row lists, and about how
+    // many bytes they would take as bitmaps.
     std::uint64_t field_terms = 0;
     std::vector<std::uint32_t> field_rows;
     std::vector<std::uint64_t> field_row_ends;
+    std::uint64_t field_bitmap_bytes = 0;
     // /numbers
     std::vector<double> numbers;
     std::vector<std::uint32_t> number_rows;
@@ -48,7 +50,8 @@ struct SegmentArrays {
     void add_term(std::string_view text, std::span<const std::uint32_t> term_rows);
     /// `sorted` by (value, row).
     void add_numbers(const std::vector<std::pair<double, std::uint32_t>>& sorted);
-    /// Keeps the field's postings as row lists or as Roaring bitmaps, whichever is smaller.
+    /// Keeps the field's postings as row lists or as Roaring bitmaps, whichever is smaller
+    /// (builds the bitmaps only then).
     void end_field();
 };
 

@@ -1,6 +1,7 @@
 #include "kiln/index/segment.hpp"
 
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -255,6 +256,36 @@ TEST(SegmentRowLists, PostingsKeptAsRowListsOrBitmapsAnswerAsAScan) {
         EXPECT_EQ(s.term_counts(c).size(), 1500U);
         EXPECT_NO_THROW(s.check_every_chunk());
     }
+    std::filesystem::remove_all(dir);
+}
+
+TEST(SegmentRowLists, SegmentsFromBeforeRowListsAreRead) {
+    // kiln before row lists wrote no /fields/row_begin, /terms/row_offsets or /terms/rows and
+    // kept every posting as a bitmap. A segment of bitmaps only, with those datasets removed,
+    // is such a file: it must read the same.
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("kiln-old-segment-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string path = (dir / "segment.h5").string();
+    SegmentBuilder b{IndexPolicy{}};
+    for (std::uint32_t i = 0; i < 1000; ++i)
+        b.add(i, nlohmann::json{{"kiln", {{"format", i % 3 == 0 ? "cif" : "xyz"}}}});
+    b.write(path, 1, 1000, Hash128{}, false);
+    {
+        const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+        ASSERT_GE(file, 0);
+        for (const char* name : {"/fields/row_begin", "/terms/row_offsets", "/terms/rows"})
+            EXPECT_GE(H5Ldelete(file, name, H5P_DEFAULT), 0) << name;
+        H5Fclose(file);
+    }
+    const SegmentReader s(path);
+    const auto& f = *s.field("kiln.format");
+    EXPECT_EQ(f.row_begin, f.row_end);
+    std::vector<std::uint32_t> cif;
+    for (std::uint32_t i = 0; i < 1000; i += 3) cif.push_back(i);
+    EXPECT_EQ(rows_of(s.term(f, "cif")), cif);
+    EXPECT_EQ(rows_of(s.prefix(f, "xy")).size(), 666U);
+    EXPECT_NO_THROW(s.check_every_chunk());
     std::filesystem::remove_all(dir);
 }
 
