@@ -187,7 +187,14 @@ private:
                 anchor = ev.data.mapping_start.anchor;
                 v = Json::object();
                 for (Event key = next(); key.get().type != YAML_MAPPING_END_EVENT; key = next()) {
+                    const std::size_t line = key.get().start_mark.line + 1;
                     const Json k = value(std::move(key), depth + 1);
+                    // A mapping or list as a key: PyYAML refuses it ("unhashable key"), and
+                    // its text as a key nested in keys grows twice per level (fuzz_yaml).
+                    if (k.is_structured()) {
+                        throw DataError("line " + std::to_string(line) +
+                                        ": a mapping or list as a mapping key");
+                    }
                     v[k.is_string() ? k.get<std::string>() : k.dump()] = value(next(), depth + 1);
                 }
                 break;

@@ -220,8 +220,9 @@ void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std:
         for (const auto& [term, row] : f.term_rows) rows[at[term]++] = row;
         std::vector<std::uint32_t> by_text(f.terms.size());
         std::iota(by_text.begin(), by_text.end(), 0U);
+        const auto& terms = f.terms;  // (clang before 16 captures no structured binding)
         std::sort(by_text.begin(), by_text.end(),
-                  [&](std::uint32_t x, std::uint32_t y) { return f.terms[x] < f.terms[y]; });
+                  [&terms](std::uint32_t x, std::uint32_t y) { return terms[x] < terms[y]; });
         for (const std::uint32_t t : by_text) {
             // A record that holds a value twice, not one after the other, added its row twice.
             const auto first = rows.begin() + static_cast<std::ptrdiff_t>(begin[t]);

@@ -424,6 +424,19 @@ TEST(YamlExtractor, TypesAsPyYamlDocumentsAndBombs) {
     }
     EXPECT_NE(run("yaml", "bomb.yaml", bomb)[0]["kiln"]["error"].get<std::string>().find("nodes"),
               std::string::npos);
+    // A mapping as a key, as PyYAML refuses it (fuzz_yaml: 30 keys nested in keys took seconds
+    // when each key's text quoted the one inside it).
+    std::string nested = "a: ";
+    for (int i = 0; i < 30; ++i) nested += "{";
+    nested += "x";
+    for (int i = 0; i < 30; ++i) nested += "}";
+    const auto keyed = run("yaml", "keys.yaml", nested + "\n");
+    EXPECT_NE(keyed[0]["kiln"]["error"].get<std::string>().find(
+                  "line 1: a mapping or list as a mapping key"),
+              std::string::npos);
+    EXPECT_NE(run("yaml", "x.yaml", "? [a, b]\n: 1\n")[0]["kiln"]["error"].get<std::string>().find(
+                  "a mapping or list as a mapping key"),
+              std::string::npos);
 }
 
 // A two-step relaxation cut down to the lines the OUTCAR extractor reads; the second
