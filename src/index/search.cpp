@@ -614,11 +614,18 @@ ShardResult Searcher::evaluate(const PreparedQuery& q, const SegmentReader& seg)
         }
         if (has_text(f->type)) {
             const auto& texts = seg.term_texts(*f);  // sorted by text
-            for (std::size_t i = 0; i < texts.size(); ++i) {
-                for (const std::uint32_t row : seg.posting(*f, i) & rows) {
-                    SortKey& k = keys[row];
-                    if (k.missing || (desc && !k.is_number))
-                        k = {false, false, 0, std::string(texts[i])};
+            const auto set_text = [&](std::uint32_t row, std::size_t i) {
+                SortKey& k = keys[row];
+                if (k.missing || (desc && !k.is_number))
+                    k = {false, false, 0, std::string(texts[i])};
+            };
+            if (const auto* ords = seg.term_of_row(*f)) {  // one term per record: per hit
+                for (const std::uint32_t row : rows) {
+                    if ((*ords)[row] != SegmentReader::kNoTerm) set_text(row, (*ords)[row]);
+                }
+            } else {  // in text order, so that the first (or, descending, last) text stays
+                for (std::size_t i = 0; i < texts.size(); ++i) {
+                    for (const std::uint32_t row : seg.posting(*f, i) & rows) set_text(row, i);
                 }
             }
         }

@@ -962,13 +962,26 @@ const std::vector<std::uint32_t>* SegmentReader::term_of_row(const SegmentField&
     const auto& texts = term_texts(f);
     auto ords = std::make_unique<std::vector<std::uint32_t>>(m.records, kNoTerm);
     bool single = true;
-    for (std::size_t i = 0; i < texts.size() && single; ++i) {
-        for (const std::uint32_t row : posting(f, i)) {
-            if (row >= m.records || (*ords)[row] != kNoTerm) {
-                single = false;
-                break;
+    // Term i at `row`; false (and not single) when the row has a term already.
+    const auto assign = [&](std::size_t i, std::uint32_t row) {
+        if (row >= m.records || (*ords)[row] != kNoTerm) return single = false;
+        (*ords)[row] = static_cast<std::uint32_t>(i);
+        return true;
+    };
+    if (f.row_end > f.row_begin) {  // row lists: every block in one read, no bitmap per term
+        const std::lock_guard cache(m.cache_mutex);
+        (void)m.row_lists(f, 0, texts.size());
+        for (std::size_t i = 0; i < texts.size() && single; ++i) {
+            const std::span<const std::uint32_t> term_rows = m.row_lists(f, i, i + 1).front();
+            for (const std::uint32_t row : term_rows) {
+                if (!assign(i, row)) break;
             }
-            (*ords)[row] = static_cast<std::uint32_t>(i);
+        }
+    } else {
+        for (std::size_t i = 0; i < texts.size() && single; ++i) {
+            for (const std::uint32_t row : posting(f, i)) {
+                if (!assign(i, row)) break;
+            }
         }
     }
     if (!single) ords.reset();

@@ -50,6 +50,20 @@ assert all(a >= b for a, b in zip(have, have[1:]))
 PY
 pass "sort descending with missing values last"
 
+# Sorting by a text field of one value per record (formulas: kept as row lists), both ways.
+for order in "" ":desc"; do
+  search "material.elements:O" --sort "material.composition$order" --limit 0 --format jsonl \
+      --fields material.composition > "$SCRATCH/by_text.jsonl"
+  $PY - "$SCRATCH/by_text.jsonl" "$order" <<'PY' || fail "--sort material.composition$order is not in order"
+import json, sys
+vals = [json.loads(l)["material.composition"] for l in open(sys.argv[1])]
+have = [v for v in vals if v is not None]
+assert len(have) > 100 and vals[:len(have)] == have, len(have)
+assert have == sorted(have, reverse=sys.argv[2] == ":desc")
+PY
+done
+pass "sort by a text field, both ways"
+
 # Formats.
 search 'kiln.format:cif' --format json --limit 3 > "$SCRATCH/out.json"
 $PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['total']>3 and len(d['results'])==3 and d['results'][0]['kiln']['format']=='cif', d['total']" "$SCRATCH/out.json" ||

@@ -228,6 +228,20 @@ TEST(SegmentRowLists, PostingsKeptAsRowListsOrBitmapsAnswerAsAScan) {
     }
     const std::string merged = (dir / "merged.h5").string();
     merge_segments(paths, {0, 1}, sums, merged, false);
+    {  // two values per record, each its own term: row lists, but no term per row
+        SegmentBuilder two{IndexPolicy{}};
+        for (std::uint32_t i = 0; i < 300; ++i) {
+            two.add(i, nlohmann::json{{"material",
+                                       {{"composition",
+                                         {"x" + std::to_string(i), "y" + std::to_string(i)}}}}});
+        }
+        const std::string p = (dir / "two.h5").string();
+        two.write(p, 5, 300, Hash128{}, false);
+        const SegmentReader s(p);
+        const auto& f = *s.field("material.composition");
+        EXPECT_GT(f.row_end, f.row_begin);
+        EXPECT_EQ(s.term_of_row(f), nullptr);
+    }
     for (const auto& [path, first_row, rows] :
          std::vector<std::tuple<std::string, std::uint32_t, std::uint32_t>>{{paths[1], 1500, 1500},
                                                                             {merged, 0, 3000}}) {
@@ -253,6 +267,11 @@ TEST(SegmentRowLists, PostingsKeptAsRowListsOrBitmapsAnswerAsAScan) {
             EXPECT_EQ(rows_of(s.prefix(f, v)), want_prefix) << path << " prefix " << v;
         }
         EXPECT_EQ(rows_of(s.prefix(c, "c")).size(), rows);  // every block of c's terms
+        // One term per record: each row's term number, from the row lists.
+        const auto* ords = s.term_of_row(c);
+        ASSERT_NE(ords, nullptr);
+        for (std::uint32_t r = 0; r < rows; ++r)
+            ASSERT_EQ(s.term_texts(c)[(*ords)[r]], value_of(first_row + r).first) << r;
         EXPECT_EQ(s.term_counts(c).size(), 1500U);
         EXPECT_NO_THROW(s.check_every_chunk());
     }
