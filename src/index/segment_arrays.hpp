@@ -46,7 +46,7 @@ struct SegmentArrays {
     /// (then end_field).
     void begin_field(const std::string& name, FieldType type, std::uint64_t records,
                      std::span<const std::uint32_t> exists_rows);
-    /// `rows` sorted and unique.
+    /// `term_rows` increasing (sorted, no duplicates).
     void add_term(std::string_view text, std::span<const std::uint32_t> term_rows);
     /// `sorted` by (value, row).
     void add_numbers(const std::vector<std::pair<double, std::uint32_t>>& sorted);
