@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <span>
 
 #include "index/segment_arrays.hpp"
 #include "kiln/core/error.hpp"
@@ -12,21 +13,26 @@
 namespace kiln::index {
 namespace {
 
-// Appends the rows of `r` (each below `records`) shifted by `base` to `out`.
+// Appends `rows` (each below `records`) shifted by `base` to `out`.
+void append_shifted(std::span<const std::uint32_t> rows, std::uint64_t base, std::uint64_t records,
+                    std::vector<std::uint32_t>& out, const std::string& path,
+                    const std::string& field) {
+    for (const std::uint32_t r : rows) {
+        if (r >= records) {
+            throw DataError("index segment '" + path + "', field '" + field + "': row " +
+                            std::to_string(r) + " is past its " + std::to_string(records) +
+                            " records");
+        }
+        out.push_back(static_cast<std::uint32_t>(r + base));
+    }
+}
+
 void append_shifted(const Roaring& r, std::uint64_t base, std::uint64_t records,
                     std::vector<std::uint32_t>& out, const std::string& path,
                     const std::string& field) {
-    const std::size_t at = out.size();
-    out.resize(at + r.cardinality());
-    r.toUint32Array(out.data() + at);
-    for (std::size_t i = at; i < out.size(); ++i) {
-        if (out[i] >= records) {
-            throw DataError("index segment '" + path + "', field '" + field + "': row " +
-                            std::to_string(out[i]) + " is past its " + std::to_string(records) +
-                            " records");
-        }
-        out[i] = static_cast<std::uint32_t>(out[i] + base);
-    }
+    std::vector<std::uint32_t> rows(r.cardinality());
+    r.toUint32Array(rows.data());
+    append_shifted(rows, base, records, out, path, field);
 }
 
 }  // namespace
@@ -82,7 +88,9 @@ void merge_segments(const std::vector<std::string>& segment_paths,
             }
             held = 0;
         }
+        // Per segment, its terms' postings: bitmaps, or row lists (no bitmap built for them).
         std::vector<std::vector<const Roaring*>> postings(n);
+        std::vector<std::vector<std::span<const std::uint32_t>>> lists(n);
         struct TermRef {
             std::string_view text;
             std::uint32_t segment;
@@ -99,7 +107,11 @@ void merge_segments(const std::vector<std::string>& segment_paths,
             records += f->records;
             append_shifted(seg.exists(*f), base[k], seg.records(), exists, segment_paths[k], name);
             const TermTexts& texts = seg.term_texts(*f);
-            if (!texts.empty()) postings[k] = seg.postings(*f);
+            if (f->row_end > f->row_begin) {
+                lists[k] = seg.term_row_lists(*f);
+            } else if (!texts.empty()) {
+                postings[k] = seg.postings(*f);
+            }
             for (std::size_t i = 0; i < texts.size(); ++i) {
                 terms.push_back(
                     {texts[i], static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(i)});
@@ -120,8 +132,14 @@ void merge_segments(const std::vector<std::string>& segment_paths,
             std::size_t j = i;
             for (; j < terms.size() && terms[j].text == terms[i].text; ++j) {
                 const std::uint32_t k = terms[j].segment;
-                append_shifted(*postings[k][terms[j].term], base[k], readers[k]->records(), rows,
-                               segment_paths[k], name);
+                const std::uint32_t t = terms[j].term;
+                if (lists[k].empty()) {
+                    append_shifted(*postings[k][t], base[k], readers[k]->records(), rows,
+                                   segment_paths[k], name);
+                } else {
+                    append_shifted(lists[k][t], base[k], readers[k]->records(), rows,
+                                   segment_paths[k], name);
+                }
             }
             a.add_term(terms[i].text, rows);
             i = j;
@@ -129,6 +147,7 @@ void merge_segments(const std::vector<std::string>& segment_paths,
         held += exists.size() + numbers.size();
         for (std::size_t k = 0; k < n; ++k) {
             for (const Roaring* p : postings[k]) held += p->cardinality();
+            for (const auto& l : lists[k]) held += l.size();
         }
         std::sort(numbers.begin(), numbers.end());
         a.add_numbers(numbers);

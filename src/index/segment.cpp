@@ -854,6 +854,26 @@ const TermTexts& SegmentReader::term_texts(const SegmentField& f) const {
     return impl_->load_texts(f);
 }
 
+std::vector<std::span<const std::uint32_t>> SegmentReader::term_row_lists(
+    const SegmentField& f) const {
+    Impl& m = *impl_;
+    const std::size_t terms = f.term_end - f.term_begin;
+    std::vector<std::span<const std::uint32_t>> out;
+    if (f.row_end == f.row_begin || terms == 0) return out;
+    const std::lock_guard cache(m.cache_mutex);
+    (void)m.row_lists(f, 0, terms);  // every block, one read
+    out.reserve(terms);
+    for (std::size_t k = 0; k * kTermBlock < terms; ++k) {
+        const auto& b = *m.row_blocks.at({m.index_of(f), k});
+        std::size_t from = 0;
+        for (const std::size_t end : b.ends) {
+            out.push_back(std::span(b.rows).subspan(from, end - from));
+            from = end;
+        }
+    }
+    return out;
+}
+
 const Roaring& SegmentReader::posting(const SegmentField& f, std::size_t i) const {
     Impl& m = *impl_;
     const std::lock_guard cache(m.cache_mutex);
@@ -969,11 +989,9 @@ const std::vector<std::uint32_t>* SegmentReader::term_of_row(const SegmentField&
         return true;
     };
     if (f.row_end > f.row_begin) {  // row lists: every block in one read, no bitmap per term
-        const std::lock_guard cache(m.cache_mutex);
-        (void)m.row_lists(f, 0, texts.size());
-        for (std::size_t i = 0; i < texts.size() && single; ++i) {
-            const std::span<const std::uint32_t> term_rows = m.row_lists(f, i, i + 1).front();
-            for (const std::uint32_t row : term_rows) {
+        const auto lists = term_row_lists(f);
+        for (std::size_t i = 0; i < lists.size() && single; ++i) {
+            for (const std::uint32_t row : lists[i]) {
                 if (!assign(i, row)) break;
             }
         }

@@ -20,6 +20,20 @@ std::vector<std::uint32_t> rows_of(const Roaring& r) {
     return v;
 }
 
+// A directory of its own under the temporary directory, removed with it (also when an
+// assertion ends the test early).
+struct ScratchDir {
+    explicit ScratchDir(const std::string& name)
+        : path(std::filesystem::temp_directory_path() /
+               ("kiln-" + name + "-" + std::to_string(::getpid()))) {
+        std::filesystem::create_directories(path);
+    }
+    ~ScratchDir() { std::filesystem::remove_all(path); }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    std::filesystem::path path;
+};
+
 class SegmentTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -173,9 +187,8 @@ TEST(SegmentTermsIndex, BlockLookupsEqualLookupsInTheWholeTermList) {
     // across block boundaries: every value, values between and around them, and prefixes of
     // every length, looked up through the block heads (a fresh reader) and through the whole
     // term list (a reader that has read it).
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("kiln-terms-index-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
+    const ScratchDir scratch("terms-index-test");
+    const auto& dir = scratch.path;
     const std::string path = (dir / "segment.h5").string();
     SegmentBuilder b{IndexPolicy{}};
     std::vector<std::string> values;
@@ -202,16 +215,14 @@ TEST(SegmentTermsIndex, BlockLookupsEqualLookupsInTheWholeTermList) {
         EXPECT_EQ(rows_of(blocks.term(g, p)), rows_of(whole.term(f, p))) << "term " << p;
         EXPECT_EQ(rows_of(blocks.prefix(g, p)), rows_of(whole.prefix(f, p))) << "prefix " << p;
     }
-    std::filesystem::remove_all(dir);
 }
 
 TEST(SegmentRowLists, PostingsKeptAsRowListsOrBitmapsAnswerAsAScan) {
     // 3 000 rows: a composition of 1 500 distinct values of two rows each (kept as row lists,
     // the smaller), a format of three values of 1 000 rows each (kept as Roaring bitmaps). Every
     // term and prefix, in a shard's segment and in a segment merged from two, against a scan.
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("kiln-row-lists-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
+    const ScratchDir scratch("row-lists-test");
+    const auto& dir = scratch.path;
     const auto value_of = [](std::uint32_t row) {
         return std::pair{"c" + std::to_string((row * 7919) % 1500), "g" + std::to_string(row % 3)};
     };
@@ -275,16 +286,14 @@ TEST(SegmentRowLists, PostingsKeptAsRowListsOrBitmapsAnswerAsAScan) {
         EXPECT_EQ(s.term_counts(c).size(), 1500U);
         EXPECT_NO_THROW(s.check_every_chunk());
     }
-    std::filesystem::remove_all(dir);
 }
 
 TEST(SegmentRowLists, SegmentsFromBeforeRowListsAreRead) {
     // kiln before row lists wrote no /fields/row_begin, /terms/row_offsets or /terms/rows and
     // kept every posting as a bitmap. A segment of bitmaps only, with those datasets removed,
     // is such a file: it must read the same.
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("kiln-old-segment-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
+    const ScratchDir scratch("old-segment-test");
+    const auto& dir = scratch.path;
     const std::string path = (dir / "segment.h5").string();
     SegmentBuilder b{IndexPolicy{}};
     for (std::uint32_t i = 0; i < 1000; ++i)
@@ -305,13 +314,11 @@ TEST(SegmentRowLists, SegmentsFromBeforeRowListsAreRead) {
     EXPECT_EQ(rows_of(s.term(f, "cif")), cif);
     EXPECT_EQ(rows_of(s.prefix(f, "xy")).size(), 666U);
     EXPECT_NO_THROW(s.check_every_chunk());
-    std::filesystem::remove_all(dir);
 }
 
 TEST(SegmentRange, NarrowAndWideRangesMatchAScan) {
-    const auto dir =
-        std::filesystem::temp_directory_path() / ("kiln-range-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
+    const ScratchDir scratch("range-test");
+    const auto& dir = scratch.path;
     const std::string path = (dir / "segment.h5").string();
     SegmentBuilder b{IndexPolicy{}};
     std::vector<std::vector<double>> values(500);
@@ -340,7 +347,6 @@ TEST(SegmentRange, NarrowAndWideRangesMatchAScan) {
             EXPECT_EQ(rows_of(s.range(f, lo, inc, hi, inc)), want) << lo << " " << hi << " " << inc;
         }
     }
-    std::filesystem::remove_all(dir);
 }
 
 TEST(IndexPolicy, PatternsAndJson) {

@@ -44,6 +44,7 @@
 #include <map>
 #include <memory>
 #include <memory_resource>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -221,6 +222,10 @@ public:
                                 bool hi_inclusive) const;
     /// The field's terms in order, and the rows of the i-th.
     [[nodiscard]] const TermTexts& term_texts(const SegmentField& f) const;
+    /// Per term of f, its rows, when f keeps its postings as row lists (row_end > row_begin;
+    /// else empty): read in one go, kept as long as the reader, no bitmap built.
+    [[nodiscard]] std::vector<std::span<const std::uint32_t>> term_row_lists(
+        const SegmentField& f) const;
     [[nodiscard]] const Roaring& posting(const SegmentField& f, std::size_t i) const;
     /// Every posting of the field, read at once (kept like the others).
     [[nodiscard]] std::vector<const Roaring*> postings(const SegmentField& f) const;
