@@ -16,11 +16,13 @@ cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$(nproc)"
 ctest --preset asan "$@"
 # The engine (dynamic batcher over replica threads, concurrent calls), the result cache and
-# the task runner's worker threads under ThreadSanitizer.
+# the task runner's worker threads and an ingest unit (its index segment is built on a second
+# thread) under ThreadSanitizer.
 cmake --preset tsan >/dev/null
-cmake --build --preset tsan --target infer_test tasks_test
+cmake --build --preset tsan --target infer_test tasks_test ingest_test
 build/tsan/tests/infer_test --gtest_brief=1 --gtest_filter='Engine.*:ResultCache.*:CacheKeyMaker.*'
 build/tsan/tests/tasks_test --gtest_brief=1 --gtest_filter='RunUnits*'
+build/tsan/tests/ingest_test --gtest_brief=1 --gtest_filter='IngestUnit.RecordsFiles*:IngestUnit.TheSegment*'
 # libFuzzer harnesses (clang, ASan+UBSan): the corpus and crash regressions replayed, then 20 s
 # of fuzzing per harness. Longer runs: tests/fuzz/run.sh 3600.
 tests/fuzz/run.sh 20

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "kiln/core/error.hpp"
@@ -109,6 +110,18 @@ std::optional<int> Structure::space_group_number(double symprec, std::string& wh
                           " A: a flat cell, where spglib's search can take minutes)";
                     return std::nullopt;
                 }
+            }
+        }
+    }
+    for (const auto& site : sites) {
+        for (const double x : site.position) {
+            if (!(std::fabs(x) <= kMaxCellsAway)) {
+                char text[32];
+                std::snprintf(text, sizeof text, "%.3g", x);
+                why = "no space group: a site's fractional coordinate is " + std::string(text) +
+                      " (over " + format_fixed(kMaxCellsAway, 0) +
+                      " cells away, where spglib's rounding fails)";
+                return std::nullopt;
             }
         }
     }

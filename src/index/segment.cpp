@@ -9,6 +9,7 @@
 #include <mutex>
 #include <numeric>
 #include <span>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "index/segment_arrays.hpp"
@@ -153,12 +154,14 @@ Roaring read_bitmap(std::string_view bytes, const std::string& what) {
 SegmentBuilder::SegmentBuilder(IndexPolicy policy) : policy_(std::move(policy)) {}
 
 void SegmentBuilder::add(std::uint32_t row, const nlohmann::json& record) {
+    if (finished_) throw std::logic_error("SegmentBuilder::add after finish()");
     std::size_t ordinal = 0;
     flatten(record, [&](const Leaf& leaf) { add_leaf(row, ordinal++, leaf); });
 }
 
 void SegmentBuilder::add_json(std::uint32_t row, std::string_view metadata_json,
                               const std::vector<Leaf>& extra) {
+    if (finished_) throw std::logic_error("SegmentBuilder::add_json after finish()");
     std::size_t ordinal = 0;
     try {
         flatten_text(metadata_json, [&](const Leaf& leaf) { add_leaf(row, ordinal++, leaf); });
@@ -175,7 +178,7 @@ void SegmentBuilder::add_leaf(std::uint32_t row, std::size_t ordinal, const Leaf
     Slot* slot = recent_[ordinal];
     if (slot == nullptr || slot->first != leaf.field) {
         auto it = fields_.find(leaf.field);
-        if (it == fields_.end()) it = fields_.emplace(std::string(leaf.field), arena_.get()).first;
+        if (it == fields_.end()) it = fields_.emplace(std::string(leaf.field), Field{}).first;
         slot = &*it;
         recent_[ordinal] = slot;
     }
@@ -193,23 +196,19 @@ void SegmentBuilder::add_leaf(std::uint32_t row, std::size_t ordinal, const Leaf
     if (!f.term_rows.empty() && f.terms[f.term_rows.back().first] == leaf.text) {
         term = f.term_rows.back().first;
         if (f.term_rows.back().second == row) return;
-    } else if (const auto t = f.term_ids.find(leaf.text); t != f.term_ids.end()) {
-        term = t->second;
     } else {
-        char* text = static_cast<char*>(arena_->allocate(leaf.text.size(), 1));
-        std::copy(leaf.text.begin(), leaf.text.end(), text);
-        term = static_cast<std::uint32_t>(f.terms.size());
-        f.terms.emplace_back(text, leaf.text.size());
-        f.term_ids.emplace(f.terms.back(), term);
+        term = f.term_of(leaf.text, *arena_);
     }
     f.term_rows.emplace_back(term, row);
 }
 
-void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std::uint64_t records,
-                           const Hash128& shard_checksum, bool durable,
-                           const std::string& extras_digest) const {
-    detail::SegmentArrays a;
-    for (const auto& [name, f] : fields_) {
+SegmentBuilder::~SegmentBuilder() = default;
+
+void SegmentBuilder::finish() {
+    if (finished_) return;
+    finished_ = std::make_unique<detail::SegmentArrays>();
+    detail::SegmentArrays& a = *finished_;
+    for (auto& [name, f] : fields_) {
         a.begin_field(name, field_type_of(f.kinds), f.rows.size(), f.rows);
         // Each term's rows, in term number order (a counting sort keeps rows increasing).
         std::vector<std::size_t> begin(f.terms.size() + 1);
@@ -230,16 +229,49 @@ void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std:
                 std::unique(first, rows.begin() + static_cast<std::ptrdiff_t>(begin[t + 1]));
             a.add_term(f.terms[t], std::span(first, last));
         }
-        auto sorted = f.numbers;
-        std::sort(sorted.begin(), sorted.end());
+        auto& sorted = f.numbers;  // rows are increasing: kiln.row is sorted already
+        if (!std::is_sorted(sorted.begin(), sorted.end())) std::sort(sorted.begin(), sorted.end());
         a.add_numbers(sorted);
         a.end_field();
     }
+    fields_.clear();
+    recent_.clear();
+    arena_ = std::make_unique<std::pmr::monotonic_buffer_resource>();
+}
+
+std::uint32_t SegmentBuilder::Field::term_of(std::string_view text,
+                                             std::pmr::memory_resource& arena) {
+    if (2 * (terms.size() + 1) > slots.size()) {  // at most half full
+        std::vector<std::uint32_t> grown(std::max<std::size_t>(64, 2 * slots.size()), 0);
+        const std::size_t mask = grown.size() - 1;
+        for (std::uint32_t t = 0; t < terms.size(); ++t) {
+            std::size_t at = xxh3_64(terms[t].data(), terms[t].size()) & mask;
+            while (grown[at] != 0) at = (at + 1) & mask;
+            grown[at] = t + 1;
+        }
+        slots = std::move(grown);
+    }
+    const std::size_t mask = slots.size() - 1;
+    std::size_t at = xxh3_64(text.data(), text.size()) & mask;
+    for (; slots[at] != 0; at = (at + 1) & mask) {
+        if (terms[slots[at] - 1] == text) return slots[at] - 1;
+    }
+    char* copy = static_cast<char*>(arena.allocate(text.size(), 1));
+    std::copy(text.begin(), text.end(), copy);
+    terms.emplace_back(copy, text.size());
+    slots[at] = static_cast<std::uint32_t>(terms.size());
+    return static_cast<std::uint32_t>(terms.size() - 1);
+}
+
+void SegmentBuilder::write(const std::string& path, std::uint64_t shard_id, std::uint64_t records,
+                           const Hash128& shard_checksum, bool durable,
+                           const std::string& extras_digest) {
+    finish();
     detail::SegmentOrigin origin;
     origin.shard_id = shard_id;
     origin.shard_checksum = shard_checksum.hex();
-    detail::write_segment_file(path, a, origin, records, policy_.to_json().dump(), extras_digest,
-                               durable);
+    detail::write_segment_file(path, *finished_, origin, records, policy_.to_json().dump(),
+                               extras_digest, durable);
 }
 
 namespace detail {

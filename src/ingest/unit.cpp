@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
+#include <limits>
 #include <map>
 #include <optional>
 #include <thread>
@@ -25,10 +27,73 @@
 namespace kiln::ingest {
 namespace {
 
+// Builds a unit's index segment on a thread of its own, from the records' metadata as the
+// committing thread finishes them: it adds the records published so far, waits for more,
+// and sorts the segment's terms once all are in, while the shard itself is written. write()
+// puts the segment on disk once the shard is committed (the segment names the shard's
+// checksum). Destroyed without write() (an error on the committing thread), it stops the
+// thread first.
+class SegmentThread {
+public:
+    SegmentThread(index::IndexPolicy policy, const store::RecordRow* records, std::size_t total)
+        : builder_(std::move(policy)), thread_([this, records, total] { run(records, total); }) {}
+    SegmentThread(const SegmentThread&) = delete;
+    SegmentThread& operator=(const SegmentThread&) = delete;
+    ~SegmentThread() {
+        if (!thread_.joinable()) return;
+        publish(kStop);
+        thread_.join();
+    }
+
+    /// Records [0, ready) are final.
+    void publish(std::size_t ready) {
+        ready_.store(ready, std::memory_order_release);
+        ready_.notify_one();
+    }
+
+    void write(const std::string& path, std::uint64_t shard_id, std::uint64_t records,
+               const Hash128& shard_checksum, bool durable) {
+        thread_.join();
+        if (error_) std::rethrow_exception(error_);
+        builder_.write(path, shard_id, records, shard_checksum, durable);
+    }
+
+private:
+    static constexpr std::size_t kStop = std::numeric_limits<std::size_t>::max();
+
+    void run(const store::RecordRow* records, std::size_t total) {
+        try {
+            std::size_t done = 0;
+            while (done < total) {
+                const std::size_t ready = ready_.load(std::memory_order_acquire);
+                if (ready == kStop) return;
+                if (ready == done) {
+                    ready_.wait(done, std::memory_order_acquire);
+                    continue;
+                }
+                for (; done < ready; ++done) {
+                    builder_.add_json(static_cast<std::uint32_t>(done),
+                                      records[done].metadata_json);
+                }
+            }
+            builder_.finish();
+        } catch (...) {
+            error_ = std::current_exception();
+        }
+    }
+
+    index::SegmentBuilder builder_;
+    std::atomic<std::size_t> ready_{0};
+    std::exception_ptr error_;
+    std::thread thread_;  // last: it starts once the members it uses exist
+};
+
 // Files up to this size are read whole by the worker threads; larger ones are streamed in
 // blocks by the writing thread, so memory stays bounded by threads x this.
 constexpr std::uint64_t kWholeFileBytes = std::uint64_t{8} << 20;
 constexpr std::size_t kBlockBytes = std::size_t{4} << 20;
+// Records handed to the index builder thread at a time.
+constexpr std::size_t kPublishEvery = 256;
 constexpr std::size_t kMaxErrorSamples = 5;
 // Larger files are packed but not given to an extractor (whole-file parsers need them in
 // memory).
@@ -231,7 +296,11 @@ public:
         std::uint64_t bytes = 0;
         std::uint64_t errors = 0;
         const auto groups = group_rows();
+        const std::size_t records = rows_.size() + groups.size();
         std::vector<store::RecordRow> outs(rows_.size());
+        outs.reserve(records);  // never reallocated: the segment thread reads them meanwhile
+        std::optional<SegmentThread> segment;
+        if (options_.index) segment.emplace(options_.index_policy, outs.data(), records);
         for (std::size_t i = 0; i < rows_.size(); ++i) {
             Row& r = rows_[i];
             store::RecordRow& out = outs[i];
@@ -256,41 +325,17 @@ public:
                     samples.push_back({{"path", out.path}, {"error", out.error}});
                 }
             }
+            if (segment && (i + 1) % kPublishEvery == 0) segment->publish(i + 1);
         }
         for (const auto& g : groups) {
             outs.push_back(group_record(g, outs));
             formats[g.kind] = formats.value(g.kind, 0) + 1;
         }
-        // The index segment is built from the same records on a second thread while this
-        // one writes the shard; it is written once the shard is committed (it names the
-        // shard's checksum).
-        std::optional<index::SegmentBuilder> segment;
-        std::exception_ptr segment_error;
-        std::thread builder;
-        struct Join {
-            std::thread& t;
-            ~Join() {
-                if (t.joinable()) t.join();
-            }
-        } join{builder};
-        if (options_.index) {
-            segment.emplace(options_.index_policy);
-            builder = std::thread([&] {
-                try {
-                    for (std::size_t i = 0; i < outs.size(); ++i) {
-                        segment->add_json(static_cast<std::uint32_t>(i), outs[i].metadata_json);
-                    }
-                } catch (...) {
-                    segment_error = std::current_exception();
-                }
-            });
-        }
+        if (segment) segment->publish(outs.size());
         for (const auto& out : outs) writer_.add_record(out);
         const std::uint64_t packed_bytes = writer_.blob_size();
         const Hash128 checksum = writer_.commit(options_.fsync);
         if (segment) {
-            builder.join();
-            if (segment_error) std::rethrow_exception(segment_error);
             fs::make_dirs(layout_.index_dir());
             segment->write(layout_.segment(unit_.shard_id), unit_.shard_id, outs.size(), checksum,
                            options_.fsync);

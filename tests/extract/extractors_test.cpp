@@ -759,6 +759,26 @@ TEST(Extract, AFlatCellGetsNoSpaceGroupQuickly) {
     EXPECT_EQ(huge("2000")["crystal_structure"]["space_group_number"], 227);
 }
 
+// fuzz_poscar (2026-11-28): a site at fractional z = 1.1e42 kept spglib busy 35 s, and one at
+// 3e9 got space group 44 instead of 225 (spglib rounds coordinates to int).
+TEST(Extract, ASiteMillionsOfCellsAwayGetsNoSpaceGroup) {
+    const auto extract = [](const std::string& z) {
+        return extract_file(
+            "POSCAR", "poscar",
+            "Si\n-48.0\n0 2.7 2.7\n2.7 0 2.7\n2.7 2.7 0\nSi\n1\nDirect\n2.7 2.7 " + z + "\n",
+            ExtractLimits{})[0];
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto far = extract("01111111111111111111111111111111111111111111");
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+    EXPECT_FALSE(far["crystal_structure"].contains("space_group_number"));
+    EXPECT_NE(
+        far["kiln"]["warnings"][0].get<std::string>().find("fractional coordinate is 1.11e+42"),
+        std::string::npos);
+    EXPECT_FALSE(extract("3000000000.25")["crystal_structure"].contains("space_group_number"));
+    EXPECT_EQ(extract("999999.25")["crystal_structure"]["space_group_number"], 225);
+}
+
 TEST(Extract, ACellWithAlmostNoVolumeGetsNoSpaceGroupQuickly) {
     // fuzz_outcar: b = (1, 4, 0.0005) almost in the plane of a and c = (0, 4, 0): 0.008 A^3,
     // no translation of the 13 checked is short, and spglib searched for 114 s.

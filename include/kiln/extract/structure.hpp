@@ -56,6 +56,10 @@ struct Structure {
     /// have about 5): a nearly flat cell whose short translation is no sum of a, b and c
     /// (fuzz_outcar: 0.008 A^3 for 2 atoms, 114 s in spglib).
     static constexpr double kMinVolumePerSite = 1.0;
+    /// Nor a site more than this many cells from the origin (a fractional coordinate beyond
+    /// +-kMaxCellsAway): spglib rounds coordinates to int, so one of 3e9 gets a wrong group
+    /// and one of 1e42 kept it busy 35 s (fuzz_poscar).
+    static constexpr double kMaxCellsAway = 1e6;
     /// Throws DataError("<what>: ...") for NaN/infinite coordinates or a lattice with zero or
     /// negative volume, unknown elements, or no sites.
     void validate(const std::string& what) const;

@@ -47,7 +47,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -58,6 +57,10 @@
 
 namespace kiln::index {
 
+namespace detail {
+struct SegmentArrays;
+}
+
 /// Terms per block of the terms index.
 inline constexpr std::uint64_t kTermBlock = 128;
 
@@ -65,38 +68,39 @@ inline constexpr std::uint64_t kTermBlock = 128;
 class SegmentBuilder {
 public:
     explicit SegmentBuilder(IndexPolicy policy);
+    ~SegmentBuilder();
+    SegmentBuilder(const SegmentBuilder&) = delete;
+    SegmentBuilder& operator=(const SegmentBuilder&) = delete;
     /// Adds the record at `row` (rows must be added in increasing order).
     void add(std::uint32_t row, const nlohmann::json& record);
     /// Parses `metadata_json` and adds it, then the `extra` leaves (fields kept beside the
     /// record); throws DataError naming the row when it is not JSON.
     void add_json(std::uint32_t row, std::string_view metadata_json,
                   const std::vector<Leaf>& extra = {});
-    /// Writes PATH.tmp, then renames it to `path` (fsync'ed when `durable`). A non-empty
-    /// `extras_digest` names the fields merged in from beside the shard (SegmentExtras).
+    /// Sorts the terms and numbers and builds the postings: all of write() but the file, and
+    /// no HDF5 call, so it may run on another thread while the shard itself is written. No
+    /// record can be added after it; the collected records are freed.
+    void finish();
+    /// Finishes (when finish() was not called), writes PATH.tmp, then renames it to `path`
+    /// (fsync'ed when `durable`). A non-empty `extras_digest` names the fields merged in from
+    /// beside the shard (SegmentExtras).
     void write(const std::string& path, std::uint64_t shard_id, std::uint64_t records,
-               const Hash128& shard_checksum, bool durable,
-               const std::string& extras_digest = {}) const;
+               const Hash128& shard_checksum, bool durable, const std::string& extras_digest = {});
 
 private:
-    struct TextHash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept {
-            return std::hash<std::string_view>{}(s);
-        }
-    };
     struct Field {
-        explicit Field(std::pmr::memory_resource* arena) : term_ids(arena) {}
         unsigned kinds = 0;
         int keyword = 0;                  // 0 not yet known, 1 keyword-indexed, 2 not
         std::vector<std::uint32_t> rows;  // rows that have the field, increasing
-        // Distinct terms (texts in the builder's arena) by number, and each (term, row) as
-        // it comes: sorted by term and row when written. A shard of formulas or paths has
+        // Distinct terms by number (texts in the builder's arena), found by open addressing
+        // on their xxh3 (`slots`: term number + 1, 0 when free), and each (term, row) as it
+        // comes: sorted by term and row when written. A shard of formulas or paths has
         // 100 000 distinct terms: no allocation of their own, and none to free one by one.
-        std::pmr::unordered_map<std::string_view, std::uint32_t, TextHash, std::equal_to<>>
-            term_ids;
         std::vector<std::string_view> terms;
+        std::vector<std::uint32_t> slots;
         std::vector<std::pair<std::uint32_t, std::uint32_t>> term_rows;
         std::vector<std::pair<double, std::uint32_t>> numbers;
+        std::uint32_t term_of(std::string_view text, std::pmr::memory_resource& arena);
     };
     using Slot = std::pair<const std::string, Field>;
     void add_leaf(std::uint32_t row, std::size_t ordinal, const Leaf& leaf);
@@ -106,6 +110,7 @@ private:
         std::make_unique<std::pmr::monotonic_buffer_resource>();
     std::map<std::string, Field, std::less<>> fields_;
     std::vector<Slot*> recent_;  // field of the previous record at each leaf ordinal
+    std::unique_ptr<detail::SegmentArrays> finished_;  // set by finish()
 };
 
 /// Fields of a shard's records that live beside the shard: kiln infer's predictions. Each
