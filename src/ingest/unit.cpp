@@ -297,8 +297,9 @@ public:
         std::uint64_t errors = 0;
         const auto groups = group_rows();
         const std::size_t records = rows_.size() + groups.size();
-        std::vector<store::RecordRow> outs(rows_.size());
+        std::vector<store::RecordRow> outs;
         outs.reserve(records);  // never reallocated: the segment thread reads them meanwhile
+        outs.resize(rows_.size());
         std::optional<SegmentThread> segment;
         if (options_.index) segment.emplace(options_.index_policy, outs.data(), records);
         for (std::size_t i = 0; i < rows_.size(); ++i) {
