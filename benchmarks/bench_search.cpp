@@ -5,9 +5,11 @@
 // ids, or the --count-by / --stats aggregation. Warm: the dataset is opened once and every
 // run reuses what the index has read (as SQLite reuses its page cache). With --cold, every run
 // first drops the dataset's files from the page cache (posix_fadvise DONTNEED) and opens the
-// dataset afresh, so the time includes opening it and reading the index from the disk.
+// dataset afresh, so the time includes opening it and reading the index from the disk. With
+// --fresh, every run opens the dataset afresh from a warm page cache (what a new `kiln search`
+// process pays besides its start: the cold time less the disk's).
 //
-//   bench_search DATA SHAPES.tsv REPS [--cold]
+//   bench_search DATA SHAPES.tsv REPS [--cold | --fresh]
 // SHAPES.tsv lines: name<TAB>query<TAB>count_by<TAB>stats (empty columns allowed).
 #include <fcntl.h>
 #include <unistd.h>
@@ -52,12 +54,18 @@ std::vector<std::string> split_tabs(const std::string& line) {
 
 int main(int argc, char** argv) {
     if (argc < 4) {
-        std::cerr << "usage: bench_search DATA SHAPES.tsv REPS [--cold]\n";
+        std::cerr << "usage: bench_search DATA SHAPES.tsv REPS [--cold | --fresh]\n";
         return 64;
     }
     const std::string data = argv[1];
     const int reps = std::max(1, std::atoi(argv[3]));
-    const bool cold = argc > 4 && std::string(argv[4]) == "--cold";
+    const std::string mode = argc > 4 ? argv[4] : "";
+    if (!mode.empty() && mode != "--cold" && mode != "--fresh") {
+        std::cerr << "bench_search: unknown option '" << mode << "' (expected --cold or --fresh)\n";
+        return 64;
+    }
+    const bool drop = mode == "--cold";
+    const bool cold = !mode.empty();  // a fresh Searcher per run
     try {
         // Warm: one Searcher for every run, as a long-lived process keeps its index open.
         // Cold: the page cache dropped and the dataset opened afresh before every run.
@@ -78,7 +86,7 @@ int main(int argc, char** argv) {
             std::vector<double> ms;
             std::uint64_t matches = 0;
             for (int r = 0; r < reps; ++r) {
-                if (cold) drop_cache(data);
+                if (drop) drop_cache(data);
                 const auto t0 = std::chrono::steady_clock::now();
                 std::optional<kiln::index::Searcher> fresh;
                 if (cold) fresh.emplace(data);

@@ -1,6 +1,7 @@
 #include "kiln/index/segment.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdio>
@@ -301,6 +302,8 @@ void SegmentArrays::add_term(std::string_view text, std::span<const std::uint32_
 
 void SegmentArrays::add_numbers(const std::vector<std::pair<double, std::uint32_t>>& sorted) {
     if (sorted.empty()) return;
+    for (std::size_t i = 0; i < sorted.size(); i += kNumberBlock)
+        number_block_values.push_back(sorted[i].first);
     for (const auto& [v, r] : sorted) {
         numbers.push_back(v);
         number_rows.push_back(r);
@@ -333,6 +336,7 @@ void SegmentArrays::end_field() {
     block_begin.push_back(block_value_offsets.size() - 1);
     term_begin.push_back(term_counts.size());
     number_begin.push_back(numbers.size());
+    number_block_begin.push_back(number_block_values.size());
 }
 
 void write_segment_file(const std::string& path, const SegmentArrays& a,
@@ -362,6 +366,7 @@ void write_segment_file(const std::string& path, const SegmentArrays& a,
             h5::write_u64(g.id(), "number_begin", a.number_begin);
             h5::write_u64(g.id(), "block_begin", a.block_begin);
             h5::write_u64(g.id(), "row_begin", a.row_begin);
+            h5::write_u64(g.id(), "number_block_begin", a.number_block_begin);
             h5::write_f64(g.id(), "number_min", a.mins);
             h5::write_f64(g.id(), "number_max", a.maxs);
         }
@@ -381,6 +386,7 @@ void write_segment_file(const std::string& path, const SegmentArrays& a,
             h5::Handle g = h5::create_group(root, "numbers");
             h5::write_f64(g.id(), "values", a.numbers);
             h5::write_u32(g.id(), "rows", a.number_rows);
+            h5::write_f64(g.id(), "block_values", a.number_block_values);
         }
     });
 }
@@ -464,9 +470,27 @@ struct SegmentReader::Impl {
     // The terms index: per field, its block heads; per (field, block), the block's terms.
     std::map<std::size_t, std::unique_ptr<TermTexts>> heads;
     std::map<std::pair<std::size_t, std::size_t>, std::unique_ptr<TermTexts>> blocks;
-    // Postings by field index, then term number within the field (sized at the field's
-    // first posting read).
-    std::vector<std::vector<std::unique_ptr<Roaring>>> postings;
+    // A field's postings by term number, in blocks of kTermBlock terms made at the first read
+    // of one of theirs: one term of a field of a million costs one block, not a million
+    // pointers zeroed at the read and walked at the close.
+    class PostingSlots {
+    public:
+        [[nodiscard]] bool has(std::size_t t) const {
+            const std::size_t k = t / kTermBlock;
+            return k < blocks_.size() && blocks_[k] && (*blocks_[k])[t % kTermBlock];
+        }
+        std::unique_ptr<Roaring>& operator[](std::size_t t) {
+            const std::size_t k = t / kTermBlock;
+            if (k >= blocks_.size()) blocks_.resize(k + 1);
+            if (!blocks_[k]) blocks_[k] = std::make_unique<Block>();
+            return (*blocks_[k])[t % kTermBlock];
+        }
+
+    private:
+        using Block = std::array<std::unique_ptr<Roaring>, kTermBlock>;
+        std::vector<std::unique_ptr<Block>> blocks_;
+    };
+    std::vector<PostingSlots> postings;  // by field index
     // Postings kept as row lists: per (field, block of kTermBlock terms), the rows of the
     // block's terms one after the other and where each term's end.
     struct RowBlock {
@@ -475,6 +499,10 @@ struct SegmentReader::Impl {
     };
     std::map<std::pair<std::size_t, std::size_t>, std::unique_ptr<RowBlock>> row_blocks;
     std::map<std::size_t, std::unique_ptr<NumberColumn>> numbers;
+    // The numbers index: per field, its block heads; per (field, block of kNumberBlock
+    // numbers), the block's values and rows.
+    std::map<std::size_t, std::unique_ptr<std::vector<double>>> number_heads;
+    std::map<std::pair<std::size_t, std::size_t>, std::unique_ptr<NumberColumn>> number_blocks;
     std::map<std::size_t, std::unique_ptr<std::vector<std::uint32_t>>> term_of_row;  // null: multi
     std::map<std::size_t, std::unique_ptr<std::vector<double>>> value_of_row;        // null: multi
 
@@ -651,17 +679,15 @@ struct SegmentReader::Impl {
 
     // Reads the postings of f's terms [begin, end) (numbers within f) that are not read yet,
     // all at once, and returns f's postings (caller holds cache_mutex).
-    std::vector<std::unique_ptr<Roaring>>& load_postings(const SegmentField& f, std::size_t begin,
-                                                         std::size_t end) {
+    PostingSlots& load_postings(const SegmentField& f, std::size_t begin, std::size_t end) {
         auto& slots = postings.at(index_of(f));
-        if (slots.empty()) slots.resize(f.term_end - f.term_begin);
-        while (begin < end && slots[begin]) ++begin;
-        while (end > begin && slots[end - 1]) --end;
+        while (begin < end && slots.has(begin)) ++begin;
+        while (end > begin && slots.has(end - 1)) --end;
         if (begin == end) return slots;
         if (f.row_end > f.row_begin) {
             (void)row_lists(f, begin, end);  // row lists: one read for all of them
             for (std::size_t t = begin; t < end; ++t) {
-                if (!slots[t])
+                if (!slots.has(t))
                     slots[t] = std::make_unique<Roaring>(bitmap_of(row_lists(f, t, t + 1).front()));
             }
             return slots;
@@ -679,12 +705,87 @@ struct SegmentReader::Impl {
             if (offs[i + 1] < offs[i] || offs[i + 1] > offs.back()) {
                 throw DataError(what(f) + ": posting offsets are not increasing");
             }
-            if (slots[t]) continue;
+            if (slots.has(t)) continue;
             slots[t] = std::make_unique<Roaring>(read_bitmap(
                 std::string_view(bytes).substr(offs[i] - offs.front(), offs[i + 1] - offs[i]),
                 what(f)));
         }
         return slots;
+    }
+
+    // Reads the blocks [first, last] of f's numbers (blocks of kNumberBlock) not read yet, with
+    // one read of their values and one of their rows (caller holds cache_mutex).
+    void load_number_blocks(const SegmentField& f, std::size_t first, std::size_t last) {
+        const std::size_t fi = index_of(f);
+        while (first <= last && number_blocks.count({fi, first}) != 0) ++first;
+        while (last > first && number_blocks.count({fi, last}) != 0) --last;
+        if (first > last) return;
+        const std::uint64_t n = f.number_end - f.number_begin;
+        const std::uint64_t begin = first * kNumberBlock;
+        const std::uint64_t end = std::min(n, (last + 1) * kNumberBlock);
+        NumberColumn read;
+        read_h5(f, [&] {
+            read.values = h5::read_f64(numbers_group.id(), "values", f.number_begin + begin,
+                                       f.number_begin + end);
+            read.rows = h5::read_u32(numbers_group.id(), "rows", f.number_begin + begin,
+                                     f.number_begin + end);
+        });
+        const std::vector<double>& h = *number_heads.at(fi);
+        for (std::size_t k = first; k <= last; ++k) {
+            auto& slot = number_blocks[{fi, k}];
+            if (slot) continue;
+            const auto lo = static_cast<std::ptrdiff_t>(k * kNumberBlock - begin);
+            const auto hi =
+                static_cast<std::ptrdiff_t>(std::min(end, (k + 1) * kNumberBlock) - begin);
+            auto b = std::make_unique<NumberColumn>();
+            b->values.assign(read.values.begin() + lo, read.values.begin() + hi);
+            b->rows.assign(read.rows.begin() + lo, read.rows.begin() + hi);
+            if (b->values.front() != h[k] && !(std::isnan(h[k]) && std::isnan(b->values.front())))
+                throw DataError(what(f) + ": the numbers index does not match its numbers");
+            for (const std::uint32_t r : b->rows) {
+                if (r >= records)
+                    throw DataError(what(f) + ": row " + std::to_string(r) + " out of range");
+            }
+            slot = std::move(b);
+        }
+    }
+
+    // How many of f's numbers (sorted) satisfy `before` (true for a prefix of them): from the
+    // block heads and the one block where that prefix ends (caller holds cache_mutex).
+    template <class Before>
+    std::size_t number_position(const SegmentField& f, Before before) {
+        auto& h = number_heads[index_of(f)];
+        if (!h) {
+            std::vector<double> read;
+            read_h5(f, [&] {
+                read = h5::read_f64(numbers_group.id(), "block_values", f.number_block_begin,
+                                    f.number_block_end);
+            });
+            h = std::make_unique<std::vector<double>>(std::move(read));
+        }
+        const auto k = static_cast<std::size_t>(std::partition_point(h->begin(), h->end(), before) -
+                                                h->begin());
+        if (k == 0) return 0;
+        load_number_blocks(f, k - 1, k - 1);
+        const auto& v = number_blocks.at({index_of(f), k - 1})->values;
+        return (k - 1) * kNumberBlock +
+               static_cast<std::size_t>(std::partition_point(v.begin(), v.end(), before) -
+                                        v.begin());
+    }
+
+    // The rows of f's numbers [first, last) (first < last), one span per block (caller holds
+    // cache_mutex).
+    std::vector<std::span<const std::uint32_t>> number_rows(const SegmentField& f,
+                                                            std::size_t first, std::size_t last) {
+        load_number_blocks(f, first / kNumberBlock, (last - 1) / kNumberBlock);
+        std::vector<std::span<const std::uint32_t>> out;
+        for (std::size_t k = first / kNumberBlock; k <= (last - 1) / kNumberBlock; ++k) {
+            const auto& rows = number_blocks.at({index_of(f), k})->rows;
+            const std::size_t lo = std::max(first, k * kNumberBlock) - k * kNumberBlock;
+            const std::size_t hi = std::min(last, (k + 1) * kNumberBlock) - k * kNumberBlock;
+            out.push_back(std::span(rows).subspan(lo, hi - lo));
+        }
+        return out;
     }
 };
 
@@ -721,13 +822,18 @@ SegmentReader::SegmentReader(const std::string& path) : impl_(std::make_unique<I
     const auto row_begin =
         h5::exists(g, "row_begin") ? h5::read_u64(g, "row_begin") : std::vector<std::uint64_t>{};
     const auto number_begin = h5::read_u64(g, "number_begin");
+    // Segments written before the numbers index have none: their ranges read whole columns.
+    const auto number_block_begin = h5::exists(g, "number_block_begin")
+                                        ? h5::read_u64(g, "number_block_begin")
+                                        : std::vector<std::uint64_t>{};
     const auto mins = h5::read_f64(g, "number_min");
     const auto maxs = h5::read_f64(g, "number_max");
     const std::size_t n = names.size();
     if (types.size() != n || counts.size() != n || m.exists_offsets.size() != n + 1 ||
         term_begin.size() != n + 1 || number_begin.size() != n + 1 || mins.size() != n ||
         maxs.size() != n || (!block_begin.empty() && block_begin.size() != n + 1) ||
-        (!row_begin.empty() && row_begin.size() != n + 1)) {
+        (!row_begin.empty() && row_begin.size() != n + 1) ||
+        (!number_block_begin.empty() && number_block_begin.size() != n + 1)) {
         throw DataError("'" + path + "': the /fields columns have different lengths");
     }
     if (term_begin.back() != h5::extent(m.terms_group.id(), "count")) {
@@ -756,6 +862,18 @@ SegmentReader::SegmentReader(const std::string& path) : impl_(std::make_unique<I
                 f.block_end - f.block_begin != (terms + kTermBlock - 1) / kTermBlock) {
                 throw DataError("'" + path + "': the terms index of '" + f.name +
                                 "' does not fit its terms");
+            }
+        }
+        if (!number_block_begin.empty()) {
+            f.number_block_begin = number_block_begin[i];
+            f.number_block_end = number_block_begin[i + 1];
+            const std::uint64_t numbers =
+                f.number_end >= f.number_begin ? f.number_end - f.number_begin : 0;
+            if (f.number_block_end < f.number_block_begin ||
+                f.number_block_end - f.number_block_begin !=
+                    (numbers + kNumberBlock - 1) / kNumberBlock) {
+                throw DataError("'" + path + "': the numbers index of '" + f.name +
+                                "' does not fit its numbers");
             }
         }
         if (!row_begin.empty()) {
@@ -814,6 +932,10 @@ void SegmentReader::check_every_chunk() const {
         (void)h5::read_u8(m.terms_group.id(), "postings");
         (void)h5::read_f64(m.numbers_group.id(), "values");
         (void)h5::read_u32(m.numbers_group.id(), "rows");
+        if (h5::exists(m.numbers_group.id(), "block_values")) {
+            (void)h5::read_u64(m.fields_group.id(), "number_block_begin");
+            (void)h5::read_f64(m.numbers_group.id(), "block_values");
+        }
     } catch (const Error& e) {
         throw DataError("index segment '" + m.path + "' is damaged: " + e.what());
     }
@@ -917,10 +1039,11 @@ const Roaring& SegmentReader::posting(const SegmentField& f, std::size_t i) cons
 std::vector<const Roaring*> SegmentReader::postings(const SegmentField& f) const {
     Impl& m = *impl_;
     const std::lock_guard cache(m.cache_mutex);
-    const auto& slots = m.load_postings(f, 0, f.term_end - f.term_begin);
+    const std::size_t n = f.term_end - f.term_begin;
+    auto& slots = m.load_postings(f, 0, n);
     std::vector<const Roaring*> out;
-    out.reserve(slots.size());
-    for (const auto& p : slots) out.push_back(p.get());
+    out.reserve(n);
+    for (std::size_t t = 0; t < n; ++t) out.push_back(slots[t].get());
     return out;
 }
 
@@ -943,7 +1066,7 @@ Roaring SegmentReader::prefix(const SegmentField& f, std::string_view prefix) co
         if (f.row_end > f.row_begin) {
             lists = impl_->row_lists(f, b, e);
         } else {
-            const auto& slots = impl_->load_postings(f, b, e);
+            auto& slots = impl_->load_postings(f, b, e);
             for (std::size_t i = b; i < e; ++i) parts.push_back(slots[i].get());
         }
     }
@@ -990,16 +1113,31 @@ const NumberColumn& SegmentReader::numbers(const SegmentField& f) const {
 Roaring SegmentReader::range(const SegmentField& f, double lo, bool lo_inclusive, double hi,
                              bool hi_inclusive) const {
     if (f.number_begin == f.number_end || lo > f.number_max || hi < f.number_min) return {};
-    const NumberColumn& c = numbers(f);
+    // The numbers before the range, and those not after it: each a prefix of the sorted column.
+    const auto before = [&](double v) { return lo_inclusive ? v < lo : v <= lo; };
+    const auto not_after = [&](double v) { return hi_inclusive ? v <= hi : v < hi; };
+    Impl& m = *impl_;
+    bool whole = f.number_block_begin == f.number_block_end;  // no numbers index
+    std::vector<std::span<const std::uint32_t>> parts;  // in blocks kept as long as the reader
+    {
+        const std::lock_guard cache(m.cache_mutex);
+        whole = whole || m.numbers.count(m.index_of(f)) != 0;
+        if (!whole) {  // the block heads, the blocks at both ends and the rows between
+            const std::size_t first = m.number_position(f, before);
+            const std::size_t last = m.number_position(f, not_after);
+            if (first >= last) return {};
+            parts = m.number_rows(f, first, last);
+        }
+    }
+    if (!whole) return rows_to_bitmap(parts, m.records);
+    const NumberColumn& c = numbers(f);  // read whole already (or no numbers index)
     const auto& v = c.values;
-    const auto b = lo_inclusive ? std::lower_bound(v.begin(), v.end(), lo)
-                                : std::upper_bound(v.begin(), v.end(), lo);
-    const auto e = hi_inclusive ? std::upper_bound(v.begin(), v.end(), hi)
-                                : std::lower_bound(v.begin(), v.end(), hi);
+    const auto b = std::partition_point(v.begin(), v.end(), before);
+    const auto e = std::partition_point(v.begin(), v.end(), not_after);
     if (b >= e) return {};
     const auto first = static_cast<std::size_t>(b - v.begin());
     const auto last = static_cast<std::size_t>(e - v.begin());
-    return rows_to_bitmap({std::span(c.rows).subspan(first, last - first)}, impl_->records);
+    return rows_to_bitmap({std::span(c.rows).subspan(first, last - first)}, m.records);
 }
 
 const std::vector<std::uint32_t>* SegmentReader::term_of_row(const SegmentField& f) const {

@@ -41,6 +41,10 @@ struct SegmentArrays {
     // /numbers
     std::vector<double> numbers;
     std::vector<std::uint32_t> number_rows;
+    // The numbers index: the first value of every kNumberBlock numbers of a field
+    // (/fields/number_block_begin, /numbers/block_values).
+    std::vector<std::uint64_t> number_block_begin{0};
+    std::vector<double> number_block_values;
 
     /// Appends a field: its exists bitmap now, its terms and numbers with the calls below
     /// (then end_field).
@@ -48,7 +52,7 @@ struct SegmentArrays {
                      std::span<const std::uint32_t> exists_rows);
     /// `term_rows` increasing (sorted, no duplicates).
     void add_term(std::string_view text, std::span<const std::uint32_t> term_rows);
-    /// `sorted` by (value, row).
+    /// The field's numbers (once per field), `sorted` by (value, row).
     void add_numbers(const std::vector<std::pair<double, std::uint32_t>>& sorted);
     /// Keeps the field's postings as row lists or as Roaring bitmaps, whichever is smaller
     /// (builds the bitmaps only then).

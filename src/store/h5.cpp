@@ -172,6 +172,17 @@ Handle vlen_string_type() {
     return t;
 }
 
+// The transfer properties of a read of `n` variable-length strings: a type conversion buffer
+// of about their size. HDF5's default is 1 MiB, allocated (a fresh mmap) and zeroed on every
+// such read: with it, opening a dataset for a query (a dozen reads of a few strings from the
+// catalog and index) took 3.5 ms instead of 2.
+Handle string_transfer(hsize_t n) {
+    Handle dxpl(check_id(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate"), H5Pclose);
+    const hsize_t bytes = std::clamp<hsize_t>(n * 2 * sizeof(hvl_t), 4096, hsize_t{1} << 20U);
+    check(H5Pset_buffer(dxpl.id(), bytes, nullptr, nullptr), "H5Pset_buffer");
+    return dxpl;
+}
+
 }  // namespace
 
 void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
@@ -332,7 +343,8 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
     if (n == 0) return out;
     Handle type = vlen_string_type();
     std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
-    check(H5Dread(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()),
+    const Handle dxpl = string_transfer(static_cast<hsize_t>(n));
+    check(H5Dread(ds.id(), type.id(), H5S_ALL, H5S_ALL, dxpl.id(), ptrs.data()),
           "cannot read dataset '" + name + "'");
     out.reserve(ptrs.size());
     for (char* p : ptrs) out.emplace_back(p != nullptr ? p : "");
@@ -348,9 +360,9 @@ std::vector<std::string> read_strings_at(hid_t loc, const std::string& name,
     if (s.count == 0) return out;
     Handle type = vlen_string_type();
     std::vector<char*> ptrs(static_cast<std::size_t>(s.count), nullptr);
-    check(
-        H5Dread(ds.id(), type.id(), s.mem_space.id(), s.file_space.id(), H5P_DEFAULT, ptrs.data()),
-        "cannot read dataset '" + name + "'");
+    const Handle dxpl = string_transfer(s.count);
+    check(H5Dread(ds.id(), type.id(), s.mem_space.id(), s.file_space.id(), dxpl.id(), ptrs.data()),
+          "cannot read dataset '" + name + "'");
     out.reserve(ptrs.size());
     for (char* p : ptrs) out.emplace_back(p != nullptr ? p : "");
     H5Dvlen_reclaim(type.id(), s.mem_space.id(), H5P_DEFAULT, ptrs.data());
@@ -378,7 +390,8 @@ std::string read_string(hid_t loc, const std::string& name) {
     Handle type = vlen_string_type();
     Handle space(check_id(H5Dget_space(ds.id()), "H5Dget_space " + name), H5Sclose);
     char* ptr = nullptr;
-    check(H5Dread(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &ptr),
+    const Handle dxpl = string_transfer(1);
+    check(H5Dread(ds.id(), type.id(), H5S_ALL, H5S_ALL, dxpl.id(), &ptr),
           "cannot read dataset '" + name + "'");
     std::string out = ptr != nullptr ? ptr : "";
     H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, &ptr);

@@ -349,6 +349,69 @@ TEST(SegmentRange, NarrowAndWideRangesMatchAScan) {
     }
 }
 
+TEST(SegmentRange, RangesFromTheNumbersIndexEqualRangesOverTheWholeColumn) {
+    // 20 000 rows, some with two values: runs of equal values across block edges (every
+    // kNumberBlock numbers), one value per row at a block head. A reader that never reads the
+    // whole column (the block path) against one that has (and against a scan); then the same
+    // segment with its numbers index removed, as kiln wrote them before.
+    const ScratchDir scratch("number-blocks-test");
+    const std::string path = (scratch.path / "segment.h5").string();
+    constexpr std::uint32_t kRows = 20000;
+    const auto values_of = [](std::uint32_t i) {
+        std::vector<double> v{static_cast<double>(i / 5000)};
+        if (i % 7 == 0) v.push_back(0.5 * (i % 11));
+        return v;
+    };
+    SegmentBuilder b{IndexPolicy{}};
+    for (std::uint32_t i = 0; i < kRows; ++i) b.add(i, nlohmann::json{{"x", values_of(i)}});
+    b.write(path, 1, kRows, Hash128{}, false);
+    const auto scan = [&](double lo, bool lo_inc, double hi, bool hi_inc) {
+        std::vector<std::uint32_t> rows;
+        for (std::uint32_t i = 0; i < kRows; ++i) {
+            for (const double v : values_of(i)) {
+                if ((lo_inc ? v >= lo : v > lo) && (hi_inc ? v <= hi : v < hi)) {
+                    rows.push_back(i);
+                    break;
+                }
+            }
+        }
+        return rows;
+    };
+    {  // the readers close the file before it is changed below
+        const SegmentReader blocks(path);
+        const SegmentReader whole(path);
+        const auto& f = *blocks.field("x");
+        const auto& g = *whole.field("x");
+        ASSERT_EQ(f.number_end - f.number_begin, 22858U);
+        ASSERT_EQ(f.number_block_end - f.number_block_begin, 6U);
+        (void)whole.numbers(g);  // from now on its ranges read the column it holds
+        const std::vector<double> bounds{-1, 0, 0.25, 0.5, 1, 1.5, 2, 2.5, 3, 4, 4.5, 5, 6};
+        for (const double lo : bounds) {
+            for (const double hi : bounds) {
+                for (const int inc : {0, 1, 2, 3}) {
+                    const bool lo_inc = (inc & 1) != 0, hi_inc = (inc & 2) != 0;
+                    const auto want = scan(lo, lo_inc, hi, hi_inc);
+                    ASSERT_EQ(rows_of(blocks.range(f, lo, lo_inc, hi, hi_inc)), want)
+                        << lo << " " << hi << " " << inc;
+                    ASSERT_EQ(rows_of(whole.range(g, lo, lo_inc, hi, hi_inc)), want);
+                }
+            }
+        }
+    }
+    {
+        const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+        ASSERT_GE(file, 0);
+        for (const char* name : {"/fields/number_block_begin", "/numbers/block_values"})
+            EXPECT_GE(H5Ldelete(file, name, H5P_DEFAULT), 0) << name;
+        H5Fclose(file);
+    }
+    const SegmentReader old(path);
+    const auto& o = *old.field("x");
+    EXPECT_EQ(o.number_block_begin, o.number_block_end);
+    EXPECT_EQ(rows_of(old.range(o, 1, true, 2, false)), scan(1, true, 2, false));
+    EXPECT_NO_THROW(old.check_every_chunk());
+}
+
 TEST(IndexPolicy, PatternsAndJson) {
     IndexPolicy p;
     EXPECT_TRUE(p.is_keyword("material.elements"));

@@ -31,6 +31,12 @@
 //                                     postings are then empty (segments before it lack these)
 //   /numbers/values         f64[P]    per field, sorted by (value, row)
 //   /numbers/rows           u32[P]
+//   /fields/number_block_begin u64[F+1] the numbers index: field f's blocks are
+//   /numbers/block_values   f64[]     [number_block_begin[f], ...[f+1]) of /numbers/block_values,
+//                                     the first value of each block of kNumberBlock numbers, so
+//                                     that a range reads the block heads, the two blocks at its
+//                                     ends and the rows between, not the field's whole column
+//                                     (segments before it lack them)
 //
 // A merged segment (DATA/index/merged.h5, `kiln index DATA --merge`) has the same layout over
 // the rows of every shard one after the other, plus where each shard's rows start:
@@ -63,6 +69,8 @@ struct SegmentArrays;
 
 /// Terms per block of the terms index.
 inline constexpr std::uint64_t kTermBlock = 128;
+/// Numbers per block of the numbers index.
+inline constexpr std::uint64_t kNumberBlock = 4096;
 
 /// Collects the fields of one shard's records, then writes the segment.
 class SegmentBuilder {
@@ -156,6 +164,8 @@ struct SegmentField {
     std::uint64_t term_begin = 0, term_end = 0;
     std::uint64_t block_begin = 0, block_end = 0;  // empty when the segment has no terms index
     std::uint64_t number_begin = 0, number_end = 0;
+    // Its numbers index in /numbers/block_values; empty when the segment has none.
+    std::uint64_t number_block_begin = 0, number_block_end = 0;
     double number_min = 0, number_max = 0;  // NaN when the field has no numbers
     // Its postings as row lists in /terms/rows; empty when they are Roaring bitmaps.
     std::uint64_t row_begin = 0, row_end = 0;
