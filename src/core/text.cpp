@@ -1,9 +1,12 @@
 #include "kiln/core/text.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace kiln {
 namespace {
+
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid.
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
@@ -102,15 +105,16 @@ void append_json_string(std::string& out, std::string_view text) {
 
 std::string to_lower_ascii(std::string_view text) {
     std::string out(text);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
+    for (char& c : out) c = lower_ascii(c);
     return out;
 }
 
 bool ends_with_nocase(std::string_view text, std::string_view suffix) {
     if (suffix.size() > text.size()) return false;
-    return to_lower_ascii(text.substr(text.size() - suffix.size())) == to_lower_ascii(suffix);
+    // Called for every file name and known suffix: no copies.
+    const std::string_view tail = text.substr(text.size() - suffix.size());
+    return std::equal(tail.begin(), tail.end(), suffix.begin(),
+                      [](char a, char b) { return lower_ascii(a) == lower_ascii(b); });
 }
 
 std::string_view trim(std::string_view text) {

@@ -42,6 +42,10 @@ TEST(Text, CaseHelpers) {
     EXPECT_EQ(to_lower_ascii("POSCAR.Gz"), "poscar.gz");
     EXPECT_TRUE(ends_with_nocase("data.TAR.GZ", ".tar.gz"));
     EXPECT_FALSE(ends_with_nocase("gz", ".tar.gz"));
+    EXPECT_TRUE(ends_with_nocase("s.cif", ".CIF"));
+    EXPECT_FALSE(ends_with_nocase("s.cf", ".cif"));
+    EXPECT_FALSE(ends_with_nocase("s.cig", ".cif"));
+    EXPECT_TRUE(ends_with_nocase("anything", ""));
 }
 
 }  // namespace
