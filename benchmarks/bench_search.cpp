@@ -65,12 +65,13 @@ int main(int argc, char** argv) {
         return 64;
     }
     const bool drop = mode == "--cold";
-    const bool cold = !mode.empty();  // a fresh Searcher per run
+    const bool reopen = !mode.empty();
     try {
         // Warm: one Searcher for every run, as a long-lived process keeps its index open.
-        // Cold: the page cache dropped and the dataset opened afresh before every run.
+        // Cold and fresh: the dataset opened afresh before every run (cold: the page cache
+        // dropped first).
         std::optional<kiln::index::Searcher> warm;
-        if (!cold) warm.emplace(data);
+        if (!reopen) warm.emplace(data);
         std::ifstream shapes(argv[2]);
         std::string line;
         std::cout << "shape,matches,median_ms,p99_ms,reps\n";
@@ -89,8 +90,8 @@ int main(int argc, char** argv) {
                 if (drop) drop_cache(data);
                 const auto t0 = std::chrono::steady_clock::now();
                 std::optional<kiln::index::Searcher> fresh;
-                if (cold) fresh.emplace(data);
-                const auto result = (cold ? *fresh : *warm).search(req);
+                if (reopen) fresh.emplace(data);
+                const auto result = (reopen ? *fresh : *warm).search(req);
                 const auto t1 = std::chrono::steady_clock::now();
                 matches = result.total;
                 ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());

@@ -512,6 +512,13 @@ struct SegmentReader::Impl {
     [[nodiscard]] std::size_t index_of(const SegmentField& f) const {
         return static_cast<std::size_t>(&f - fields.data());
     }
+    // DataError when one of f's rows read from the file is not a row of the segment.
+    void check_rows(const SegmentField& f, std::span<const std::uint32_t> read) const {
+        for (const std::uint32_t r : read) {
+            if (r >= records)
+                throw DataError(what(f) + ": row " + std::to_string(r) + " out of range");
+        }
+    }
 
     // The /shards table of a merged segment, checked: ids increasing, row bases from 0 to the
     // segment's records.
@@ -659,10 +666,7 @@ struct SegmentReader::Impl {
                     return rows.begin() + static_cast<std::ptrdiff_t>(offs[i] - offs.front());
                 };
                 b->rows.assign(at(lo), at(hi));
-                for (const std::uint32_t r : b->rows) {
-                    if (r >= records)
-                        throw DataError(what(f) + ": row " + std::to_string(r) + " out of range");
-                }
+                check_rows(f, b->rows);
                 slot = std::move(b);
             }
         }
@@ -740,12 +744,9 @@ struct SegmentReader::Impl {
             auto b = std::make_unique<NumberColumn>();
             b->values.assign(read.values.begin() + lo, read.values.begin() + hi);
             b->rows.assign(read.rows.begin() + lo, read.rows.begin() + hi);
-            if (b->values.front() != h[k] && !(std::isnan(h[k]) && std::isnan(b->values.front())))
+            if (b->values.front() != h[k])  // (no NaN is indexed)
                 throw DataError(what(f) + ": the numbers index does not match its numbers");
-            for (const std::uint32_t r : b->rows) {
-                if (r >= records)
-                    throw DataError(what(f) + ": row " + std::to_string(r) + " out of range");
-            }
+            check_rows(f, b->rows);
             slot = std::move(b);
         }
     }
@@ -1101,10 +1102,7 @@ const NumberColumn& SegmentReader::numbers(const SegmentField& f) const {
                 c->rows = h5::read_u32(m.numbers_group.id(), "rows", f.number_begin, f.number_end);
             });
         }
-        for (const std::uint32_t r : c->rows) {
-            if (r >= m.records)
-                throw DataError(m.what(f) + ": row " + std::to_string(r) + " out of range");
-        }
+        m.check_rows(f, c->rows);
         slot = std::move(c);
     }
     return *slot;
