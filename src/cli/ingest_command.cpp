@@ -40,6 +40,7 @@ struct Settings {
     ingest::DatasetMetadata metadata;
     double progress_interval_s = 10;
     int max_attempts = 2;
+    int concurrent_units = 2;
     std::string summary_path;
 };
 
@@ -57,6 +58,9 @@ po::options_description describe_options() {
         "threads", po::value<int>(),
         "threads per rank reading and identifying files "
         "(default: SLURM_CPUS_PER_TASK, OMP_NUM_THREADS, 1 under mpirun, else all cores)")(
+        "concurrent-units", po::value<int>()->default_value(2),
+        "shards a rank writes at once, sharing its --threads (at most --threads): one shard's "
+        "commit overlaps the next one's reading and writing")(
         "no-archives", po::bool_switch(), "do not turn tar/zip members into records")(
         "archive-max-ratio", po::value<double>()->default_value(200),
         "stop expanding an archive past this many times its own size")(
@@ -142,6 +146,8 @@ Settings read_settings(const po::variables_map& vm) {
         o.index_policy.keyword_fields.push_back(f);
     }
     if (o.threads < 1) throw ConfigError("--threads must be >= 1");
+    s.concurrent_units = vm["concurrent-units"].as<int>();
+    if (s.concurrent_units < 1) throw ConfigError("--concurrent-units must be >= 1");
     auto& m = s.metadata;
     m.title = get_or(vm, "title", o.source);
     m.authors = get_or(vm, "author", std::vector<std::string>{});
@@ -257,13 +263,21 @@ int run_ingest(const Args& args) {
 
     tasks::RunOptions run_options;
     run_options.max_attempts = s.max_attempts;
+    // A rank writes up to `units` shards at once, sharing its threads among them: while one
+    // shard is closed and checksummed, the next one's files are read and written.
+    const int units = std::min(s.concurrent_units, s.options.threads);
+    run_options.worker_threads = units;
+    run_options.units_in_flight = units + 1;
+    ingest::IngestOptions unit_options = s.options;
+    unit_options.threads = std::max(1, s.options.threads / units);
     tasks::RunReport report;
     try {
         report = tasks::run_units(
             comm, manager.todo,
             [&](std::uint64_t unit) { return ingest::encode_unit(*by_id.at(unit)); },
             [&](std::uint64_t, int, const std::string& payload) {
-                return ingest::ingest_unit(ingest::decode_unit(payload), layout, s.options).dump();
+                return ingest::ingest_unit(ingest::decode_unit(payload), layout, unit_options)
+                    .dump();
             },
             [&](std::uint64_t unit, const std::string& result) {
                 const auto r = nlohmann::json::parse(result);
@@ -316,6 +330,7 @@ int run_ingest(const Args& args) {
                 {"ranks", comm.size()},
                 {"workers", report.workers},
                 {"threads_per_rank", s.options.threads},
+                {"concurrent_units", units},
                 {"units_total", manager.plan.units.size()},
                 {"units_run", report.done},
                 {"units_resumed", manager.plan.units.size() - manager.todo.size()},

@@ -457,24 +457,41 @@ std::string get_attr_string(hid_t loc, const std::string& name) {
 ByteAppender::ByteAppender(hid_t loc, const std::string& name, std::size_t chunk_bytes)
     : name_(name), chunk_bytes_(std::max<std::size_t>(chunk_bytes, 4096)) {
     // No Fletcher32 here: every record's bytes carry their own xxh3-128, checked on read.
-    dataset_ = chunked_create(loc, name, H5T_NATIVE_UINT8, 0, chunk_bytes_, false);
+    // Every chunk is written whole, once, in order: no fill value to write first, and no
+    // chunk cache, so HDF5 writes from the caller's memory instead of copying into a cache.
+    const hsize_t dims[1] = {0};
+    const hsize_t maxdims[1] = {H5S_UNLIMITED};
+    Handle space(check_id(H5Screate_simple(1, dims, maxdims), "H5Screate_simple " + name),
+                 H5Sclose);
+    Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"), H5Pclose);
+    const hsize_t chunk_dims[1] = {chunk_bytes_};
+    check(H5Pset_chunk(dcpl.id(), 1, chunk_dims), "H5Pset_chunk " + name);
+    check(H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time " + name);
+    check(H5Pset_obj_track_times(dcpl.id(), 0), "H5Pset_obj_track_times");
+    Handle dapl(check_id(H5Pcreate(H5P_DATASET_ACCESS), "H5Pcreate"), H5Pclose);
+    check(H5Pset_chunk_cache(dapl.id(), 0, 0, 1.0), "H5Pset_chunk_cache " + name);
+    dataset_ = Handle(check_id(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_UINT8, space.id(),
+                                          H5P_DEFAULT, dcpl.id(), dapl.id()),
+                               "cannot create dataset '" + name + "'"),
+                      H5Dclose);
     buffer_.reserve(chunk_bytes_);
 }
 
 std::uint64_t ByteAppender::append(const void* data, std::size_t size) {
     const std::uint64_t offset = size_;
     const auto* bytes = static_cast<const std::uint8_t*>(data);
-    if (buffer_.empty() && size >= chunk_bytes_) {
-        // Whole chunks go straight from the caller's memory to the file.
-        const std::size_t direct = size - size % chunk_bytes_;
-        write_at(bytes, direct);
-        bytes += direct;
-        size -= direct;
-        size_ += direct;
-    }
     while (size > 0) {
-        const std::size_t room = chunk_bytes_ - buffer_.size();
-        const std::size_t take = std::min(room, size);
+        if (buffer_.empty() && size >= chunk_bytes_) {
+            // Whole chunks go straight from the caller's memory to the file.
+            const std::size_t direct = size - size % chunk_bytes_;
+            write_at(bytes, direct);
+            bytes += direct;
+            size -= direct;
+            size_ += direct;
+            continue;
+        }
+        // The rest fills the buffer up to the next chunk boundary.
+        const std::size_t take = std::min(chunk_bytes_ - buffer_.size(), size);
         buffer_.insert(buffer_.end(), bytes, bytes + take);
         bytes += take;
         size -= take;

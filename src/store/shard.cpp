@@ -74,9 +74,8 @@ void ShardWriter::add_record(RecordRow row) {
     impl_->rows.push_back(std::move(row));
 }
 
-Hash128 ShardWriter::commit(bool durable) {
+void ShardWriter::write_records_and_close(bool durable) {
     const std::lock_guard lock(h5::library_mutex());
-    KILN_ASSERT(!impl_->committed, "shard committed twice");
     impl_->blob->finish();
     const auto& rows = impl_->rows;
     {
@@ -109,6 +108,13 @@ Hash128 ShardWriter::commit(bool durable) {
     impl_->blob.reset();
     if (durable) h5::check(H5Fflush(impl_->file.id(), H5F_SCOPE_GLOBAL), "H5Fflush");
     impl_->file.close("shard file '" + impl_->tmp_path + "'");
+}
+
+Hash128 ShardWriter::commit(bool durable) {
+    KILN_ASSERT(!impl_->committed, "shard committed twice");
+    write_records_and_close(durable);
+    // The closed file is plain bytes: checksummed and renamed without the library lock, so
+    // other threads' HDF5 work goes on meanwhile.
     if (durable) fs::fsync_path(impl_->tmp_path);
     const Hash128 digest = xxh3_128_file(impl_->tmp_path);
     fault_point("shard.before_rename");

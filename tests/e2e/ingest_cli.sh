@@ -6,7 +6,8 @@ expect_output "HDF5:"
 expect_output "MPI:"
 expect_exit 0 "$KILN" ingest --help
 for opt in --out --source --shard-bytes --no-pack --threads --title --author --affiliation \
-           --description --tag --doi --config --magic --no-archives --follow-links; do
+           --description --tag --doi --config --magic --no-archives --follow-links \
+           --concurrent-units; do
     expect_output "$opt"
 done
 expect_exit 0 "$KILN" --help
@@ -46,4 +47,7 @@ expect_output "nothing to do"
 printf '[ingest]\nshard-fils = 3\n' > "$SCRATCH/bad.ini"
 expect_exit 78 "$KILN" ingest "$SCRATCH/in" --out "$SCRATCH/d2" --config "$SCRATCH/bad.ini"
 expect_output "bad.ini:2: unknown key 'shard-fils'"
+expect_exit 78 "$KILN" ingest "$SCRATCH/in" --out "$SCRATCH/d3" --concurrent-units 0
+expect_output "--concurrent-units must be >= 1"
+[ ! -e "$SCRATCH/d3" ] || fail "a refused --concurrent-units created DATA"
 pass "cli, config and idempotence"

@@ -10,8 +10,20 @@ for n in 1 2 4; do
     expect_output "$n ranks"
     $CHECK same "$SCRATCH/plain" "$SCRATCH/np$n"
 done
-# Each shard file is byte-identical whatever the rank count.
-for f in "$SCRATCH"/plain/shards/*.h5; do
-    cmp -s "$f" "$SCRATCH/np4/shards/$(basename "$f")" || fail "$(basename "$f") differs between 1 process and 4 ranks"
+# Several shards at once per rank (two workers writing three each, with two threads per
+# shard), and one at a time.
+expect_exit 0 "$MPIEXEC" -n 3 "$KILN" ingest "$PMG" --out "$SCRATCH/units3" "${common[@]}" \
+    --threads 6 --concurrent-units 3
+grep -qF '"concurrent_units": 3' "$SCRATCH/units3/ingest-summary.json" || fail "not 3 shards at once"
+expect_exit 0 "$KILN" ingest "$PMG" --out "$SCRATCH/units1" "${common[@]}" --threads 2 \
+    --concurrent-units 1
+grep -qF '"concurrent_units": 1' "$SCRATCH/units1/ingest-summary.json" || fail "not 1 shard at once"
+# Each shard file is byte-identical whatever the rank count and the shards at once.
+for other in np4 units3 units1; do
+    $CHECK same "$SCRATCH/plain" "$SCRATCH/$other"
+    for f in "$SCRATCH"/plain/shards/*.h5; do
+        cmp -s "$f" "$SCRATCH/$other/shards/$(basename "$f")" ||
+            fail "$(basename "$f") differs between 1 process and $other"
+    done
 done
-pass "1, 2 and 4 ranks give identical datasets"
+pass "1, 2 and 4 ranks and 1 or 3 shards at once give identical datasets"

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "kiln/index/segment.hpp"
 #include "kiln/ingest/ingest.hpp"
@@ -144,6 +145,45 @@ TEST(IngestUnit, TheSegmentBuiltBesideTheShardEqualsOneBuiltFromIt) {
     const std::string rebuilt = fx.dir / "rebuilt.h5";
     index::build_segment(layout.shard(0), rebuilt, IngestOptions{}.index_policy, sum, false);
     EXPECT_EQ(xxh3_128_file(layout.segment(0)), xxh3_128_file(rebuilt));
+}
+
+// `kiln ingest --concurrent-units`: a rank writes several shards at once, on threads of its
+// own. Each shard (and its segment) is the one written when the units run one after another.
+// One extraction thread per unit, for ThreadSanitizer (see above).
+TEST(IngestUnit, UnitsWrittenAtOnceEqualUnitsWrittenOneAtATime) {
+    Fixture fx;
+    for (int i = 0; i < 12; ++i) {
+        test::write_text(fx.root + "/c/" + std::to_string(i) + ".xyz",
+                         "2\nframe " + std::to_string(i) + "\nFe 0 0 0\nO 0 0 1.6\n");
+    }
+    IngestOptions o;
+    o.threads = 1;
+    o.fsync = false;
+    o.shard_files = 4;
+    const auto plan = plan_ingest(walk_inputs({fx.root}, {}), o, {fx.root});
+    ASSERT_GE(plan.units.size(), 4U);
+    auto layout_at = [&](const std::string& name) {
+        std::filesystem::create_directories(fx.dir / name + "/shards");
+        return store::Layout(fx.dir / name);
+    };
+    const store::Layout one_by_one = layout_at("one-by-one");
+    const store::Layout at_once = layout_at("at-once");
+    for (const auto& unit : plan.units) (void)ingest_unit(unit, one_by_one, o);
+    std::vector<nlohmann::json> results(plan.units.size());
+    {
+        std::vector<std::jthread> threads;
+        for (std::size_t u = 0; u < plan.units.size(); ++u) {
+            threads.emplace_back([&, u] { results[u] = ingest_unit(plan.units[u], at_once, o); });
+        }
+    }
+    for (std::size_t u = 0; u < plan.units.size(); ++u) {
+        const std::uint64_t id = plan.units[u].shard_id;
+        const Hash128 shard = xxh3_128_file(one_by_one.shard(id));
+        EXPECT_EQ(xxh3_128_file(at_once.shard(id)), shard) << "shard " << id;
+        EXPECT_EQ(results[u]["checksum"], shard.hex()) << "shard " << id;
+        EXPECT_EQ(xxh3_128_file(at_once.segment(id)), xxh3_128_file(one_by_one.segment(id)))
+            << "segment " << id;
+    }
 }
 
 }  // namespace

@@ -73,6 +73,7 @@ public:
     Hash128 commit(bool durable = true);
 
 private:
+    void write_records_and_close(bool durable);  // the part of commit() that needs HDF5
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
