@@ -59,8 +59,8 @@ po::options_description describe_options() {
         "threads per rank reading and identifying files "
         "(default: SLURM_CPUS_PER_TASK, OMP_NUM_THREADS, 1 under mpirun, else all cores)")(
         "concurrent-units", po::value<int>()->default_value(2),
-        "shards a rank writes at once, sharing its --threads (at most --threads): one shard's "
-        "commit overlaps the next one's reading and writing")(
+        "shards a rank writes at once (at most --threads), each with --threads / units threads "
+        "(rounded up): one shard's commit overlaps the next one's reading and writing")(
         "no-archives", po::bool_switch(), "do not turn tar/zip members into records")(
         "archive-max-ratio", po::value<double>()->default_value(200),
         "stop expanding an archive past this many times its own size")(
@@ -269,7 +269,7 @@ int run_ingest(const Args& args) {
     run_options.worker_threads = units;
     run_options.units_in_flight = units + 1;
     ingest::IngestOptions unit_options = s.options;
-    unit_options.threads = std::max(1, s.options.threads / units);
+    unit_options.threads = (s.options.threads + units - 1) / units;
     tasks::RunReport report;
     try {
         report = tasks::run_units(

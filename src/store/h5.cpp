@@ -49,8 +49,11 @@ const bool g_no_hdf5_atexit = [] {
 // records stays a few kilobytes.
 hsize_t column_chunk(hsize_t n) { return std::clamp<hsize_t>(n, 1, 16384); }
 
+// `fletcher`: a Fletcher32 checksum per chunk. `whole_chunks`: the writer writes every chunk
+// whole and once, so there is no fill value to write first and no chunk cache (HDF5 then
+// writes from the caller's memory instead of copying into its cache).
 Handle chunked_create(hid_t loc, const std::string& name, hid_t type, hsize_t n, hsize_t chunk,
-                      bool fletcher) {
+                      bool fletcher, bool whole_chunks = false) {
     const hsize_t dims[1] = {n};
     const hsize_t maxdims[1] = {H5S_UNLIMITED};
     Handle space(check_id(H5Screate_simple(1, dims, maxdims), "H5Screate_simple " + name),
@@ -60,10 +63,15 @@ Handle chunked_create(hid_t loc, const std::string& name, hid_t type, hsize_t n,
     check(H5Pset_chunk(dcpl.id(), 1, chunk_dims), "H5Pset_chunk " + name);
     if (fletcher) check(H5Pset_fletcher32(dcpl.id()), "H5Pset_fletcher32 " + name);
     check(H5Pset_obj_track_times(dcpl.id(), 0), "H5Pset_obj_track_times");
-    return {check_id(H5Dcreate2(loc, name.c_str(), type, space.id(), H5P_DEFAULT, dcpl.id(),
-                                H5P_DEFAULT),
-                     "cannot create dataset '" + name + "'"),
-            H5Dclose};
+    Handle dapl(check_id(H5Pcreate(H5P_DATASET_ACCESS), "H5Pcreate"), H5Pclose);
+    if (whole_chunks) {
+        check(H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time " + name);
+        check(H5Pset_chunk_cache(dapl.id(), 0, 0, 1.0), "H5Pset_chunk_cache " + name);
+    }
+    return {
+        check_id(H5Dcreate2(loc, name.c_str(), type, space.id(), H5P_DEFAULT, dcpl.id(), dapl.id()),
+                 "cannot create dataset '" + name + "'"),
+        H5Dclose};
 }
 
 template <typename T>
@@ -457,23 +465,9 @@ std::string get_attr_string(hid_t loc, const std::string& name) {
 ByteAppender::ByteAppender(hid_t loc, const std::string& name, std::size_t chunk_bytes)
     : name_(name), chunk_bytes_(std::max<std::size_t>(chunk_bytes, 4096)) {
     // No Fletcher32 here: every record's bytes carry their own xxh3-128, checked on read.
-    // Every chunk is written whole, once, in order: no fill value to write first, and no
-    // chunk cache, so HDF5 writes from the caller's memory instead of copying into a cache.
-    const hsize_t dims[1] = {0};
-    const hsize_t maxdims[1] = {H5S_UNLIMITED};
-    Handle space(check_id(H5Screate_simple(1, dims, maxdims), "H5Screate_simple " + name),
-                 H5Sclose);
-    Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"), H5Pclose);
-    const hsize_t chunk_dims[1] = {chunk_bytes_};
-    check(H5Pset_chunk(dcpl.id(), 1, chunk_dims), "H5Pset_chunk " + name);
-    check(H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time " + name);
-    check(H5Pset_obj_track_times(dcpl.id(), 0), "H5Pset_obj_track_times");
-    Handle dapl(check_id(H5Pcreate(H5P_DATASET_ACCESS), "H5Pcreate"), H5Pclose);
-    check(H5Pset_chunk_cache(dapl.id(), 0, 0, 1.0), "H5Pset_chunk_cache " + name);
-    dataset_ = Handle(check_id(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_UINT8, space.id(),
-                                          H5P_DEFAULT, dcpl.id(), dapl.id()),
-                               "cannot create dataset '" + name + "'"),
-                      H5Dclose);
+    // Chunks are written whole and in order (a partial one only by finish() and after a
+    // truncate()), so no fill value and no chunk cache.
+    dataset_ = chunked_create(loc, name, H5T_NATIVE_UINT8, 0, chunk_bytes_, false, true);
     buffer_.reserve(chunk_bytes_);
 }
 
