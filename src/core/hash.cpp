@@ -1,12 +1,12 @@
 #include "kiln/core/hash.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <vector>
 
 #include "kiln/core/error.hpp"
@@ -78,28 +78,22 @@ Hash128 xxh3_128_file(const std::string& path) {
     if (fd < 0) {
         throw IoError(errno_message("cannot open '" + path + "'"));
     }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        const std::string msg = errno_message("cannot stat '" + path + "'");
-        ::close(fd);
-        throw IoError(msg);
-    }
-    const auto size = static_cast<std::size_t>(st.st_size);
-    // Mapped, not read: hashing a file that is in the page cache then costs no copy. Mapped
-    // in windows, so the resident memory stays bounded for files of any size.
-    constexpr std::size_t kWindow = std::size_t{64} << 20;
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    // Read, not mapped: a mapped page that cannot be read or allocated (a hole in a file on a
+    // full tmpfs, an I/O error) kills the process with SIGBUS; read() reports an error.
+    constexpr std::size_t kBuffer = std::size_t{256} << 10;
+    std::vector<unsigned char> buffer(kBuffer);
     Hasher128 hasher;
-    for (std::size_t offset = 0; offset < size; offset += kWindow) {
-        const std::size_t len = std::min(kWindow, size - offset);
-        void* map = ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE, fd, static_cast<off_t>(offset));
-        if (map == MAP_FAILED) {
-            const std::string msg = errno_message("cannot map '" + path + "'");
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const std::string msg = errno_message("cannot read '" + path + "'");
             ::close(fd);
             throw IoError(msg);
         }
-        ::madvise(map, len, MADV_SEQUENTIAL);
-        hasher.update(map, len);
-        ::munmap(map, len);
+        hasher.update(buffer.data(), static_cast<std::size_t>(n));
     }
     ::close(fd);
     return hasher.digest();

@@ -49,7 +49,8 @@ private:
     std::unique_ptr<State> state_;
 };
 
-/// xxh3-128 of a whole file, read in 1 MiB blocks. Throws kiln::IoError naming the path.
+/// xxh3-128 of a whole file, read (not mapped) in 256 KiB blocks. Throws kiln::IoError naming
+/// the path.
 [[nodiscard]] Hash128 xxh3_128_file(const std::string& path);
 
 }  // namespace kiln
