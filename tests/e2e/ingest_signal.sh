@@ -29,14 +29,14 @@ stop_run() {
         "$D/ingest-summary.json" || fail "summary does not record the stop"
 }
 
-# One process: the exit code is kiln's own.
+# One process writing two shards at once: the exit code is kiln's own.
 D=$SCRATCH/single
-stop_run TERM "$D" "$KILN" ingest "$PMG" --out "$D" "${common[@]}" --threads 1
+stop_run TERM "$D" "$KILN" ingest "$PMG" --out "$D" "${common[@]}" --threads 2 --concurrent-units 2
 [ "$code" = 75 ] || fail "expected exit 75 after SIGTERM, got $code"
 expect_exit 0 "$KILN" ingest "$PMG" --out "$D" "${common[@]}"
 expect_output "resuming"
 $CHECK same "$SCRATCH/ref" "$D"
-pass "single process: SIGTERM -> exit 75, resumed, identical"
+pass "single process, two shards at once: SIGTERM -> exit 75, resumed, identical"
 
 # Under mpirun every rank gets the signal and exits 75; mpirun itself reports a nonzero code
 # of its own, so job scripts read exit_code from DATA/ingest-summary.json.

@@ -26,7 +26,9 @@ $PY "$KILN_SOURCE_DIR/tests/reference/models_reference.py" make-python-model \
 "$KILN" model publish "$SCRATCH/py.pt" --name m --featurizer elemnet86 --input-shape=-1,86 \
     --output-shape=-1,1 --title "kill loop" --author "Doe, Jane" >/dev/null
 
-ingest=(ingest "$SCRATCH/files" --shard-files 40 --progress-interval 3600)
+# Two threads per rank: each worker writes two shards at once (--concurrent-units 2), so a
+# killed worker leaves two units in flight.
+ingest=(ingest "$SCRATCH/files" --shard-files 40 --progress-interval 3600 --threads 2)
 infer=(infer --model m --unit-rows 150 --batch-max 8 --cache-persist --progress-interval 3600)
 
 # run_killed VICTIM_RANK DELAY_S CMD...: starts `mpiexec -n 3 CMD`, SIGKILLs that rank's
