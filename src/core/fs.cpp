@@ -61,6 +61,25 @@ void make_dirs(const std::string& path) {
     }
 }
 
+void Fd::close() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
+std::size_t read_up_to(int fd, char* data, std::size_t size, const std::string& what) {
+    std::size_t done = 0;
+    while (done < size) {
+        const ssize_t n = ::read(fd, data + done, size - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw IoError(errno_message("read error in " + what));
+        }
+        if (n == 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    return done;
+}
+
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw IoError(errno_message("cannot open '" + path + "'"));

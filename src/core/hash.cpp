@@ -1,15 +1,11 @@
 #include "kiln/core/hash.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <array>
-#include <cerrno>
 #include <vector>
 
 #include "kiln/core/error.hpp"
+#include "kiln/core/fs.hpp"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -74,28 +70,19 @@ void Hasher128::update(const void* data, std::size_t size) {
 Hash128 Hasher128::digest() const { return from_xxh(XXH3_128bits_digest(&state_->state)); }
 
 Hash128 xxh3_128_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        throw IoError(errno_message("cannot open '" + path + "'"));
-    }
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    const fs::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) throw IoError(errno_message("cannot open '" + path + "'"));
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     // Read, not mapped: a mapped page that cannot be read or allocated (a hole in a file on a
     // full tmpfs, an I/O error) kills the process with SIGBUS; read() reports an error.
-    constexpr std::size_t kBuffer = std::size_t{256} << 10;
-    std::vector<unsigned char> buffer(kBuffer);
+    std::vector<char> buffer(std::size_t{256} << 10);
     Hasher128 hasher;
     for (;;) {
-        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-        if (n == 0) break;
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            const std::string msg = errno_message("cannot read '" + path + "'");
-            ::close(fd);
-            throw IoError(msg);
-        }
-        hasher.update(buffer.data(), static_cast<std::size_t>(n));
+        const std::size_t n =
+            fs::read_up_to(fd.get(), buffer.data(), buffer.size(), "'" + path + "'");
+        hasher.update(buffer.data(), n);
+        if (n < buffer.size()) break;
     }
-    ::close(fd);
     return hasher.digest();
 }
 

@@ -20,6 +20,7 @@
 
 #include "extract/extractors.hpp"
 #include "kiln/core/error.hpp"
+#include "kiln/core/fs.hpp"
 
 namespace kiln::extract {
 namespace {
@@ -40,18 +41,6 @@ std::string reader_path() {
         "nor in ../lib/kiln (set KILN_HDF5_READER to its path)");
 }
 
-// Closes a file descriptor at scope exit.
-struct Fd {
-    int fd = -1;
-    Fd() = default;
-    explicit Fd(int f) : fd(f) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
 std::string system_error(const char* what) {
     return std::string(what) + ": " + std::strerror(errno);
 }
@@ -60,37 +49,36 @@ std::string system_error(const char* what) {
 // printed, or throws DataError when it died or ran past `seconds`.
 std::string run_reader(std::string_view bytes, int seconds) {
     const std::string reader = reader_path();
-    const Fd input(::memfd_create("kiln-hdf5-input", MFD_CLOEXEC));
-    if (input.fd < 0) throw DataError(system_error("memfd_create"));
+    const fs::Fd input(::memfd_create("kiln-hdf5-input", MFD_CLOEXEC));
+    if (input.get() < 0) throw DataError(system_error("memfd_create"));
     for (std::size_t done = 0; done < bytes.size();) {
-        const ssize_t n = ::write(input.fd, bytes.data() + done, bytes.size() - done);
+        const ssize_t n = ::write(input.get(), bytes.data() + done, bytes.size() - done);
         if (n < 0 && errno != EINTR)
             throw DataError(system_error("writing the HDF5 reader's input"));
         if (n > 0) done += static_cast<std::size_t>(n);
     }
-    ::lseek(input.fd, 0, SEEK_SET);
+    ::lseek(input.get(), 0, SEEK_SET);
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0) throw DataError(system_error("pipe"));
-    Fd out_read(out[0]);
-    Fd out_write(out[1]);
+    fs::Fd out_read(out[0]);
+    fs::Fd out_write(out[1]);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, input.fd, 0);
-    posix_spawn_file_actions_adddup2(&actions, out_write.fd, 1);
+    posix_spawn_file_actions_adddup2(&actions, input.get(), 0);
+    posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
     char* argv[] = {const_cast<char*>(reader.c_str()), nullptr};
     pid_t pid = 0;
     const int rc = ::posix_spawn(&pid, reader.c_str(), &actions, nullptr, argv, environ);
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) throw DataError("cannot start " + reader + ": " + std::strerror(rc));
-    ::close(out_write.fd);
-    out_write.fd = -1;
+    out_write.close();
 
     std::string output;
     bool timed_out = false;
     char buf[65536];
     for (;;) {
-        pollfd p{out_read.fd, POLLIN, 0};
+        pollfd p{out_read.get(), POLLIN, 0};
         const int ready = ::poll(&p, 1, seconds * 1000);
         if (ready == 0) {
             timed_out = true;
@@ -98,7 +86,7 @@ std::string run_reader(std::string_view bytes, int seconds) {
             break;
         }
         if (ready < 0 && errno == EINTR) continue;
-        const ssize_t n = ::read(out_read.fd, buf, sizeof buf);
+        const ssize_t n = ::read(out_read.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         output.append(buf, static_cast<std::size_t>(n));

@@ -99,35 +99,6 @@ constexpr std::size_t kMaxErrorSamples = 5;
 // memory).
 constexpr std::uint64_t kMaxExtractBytes = std::uint64_t{256} << 20;
 
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    [[nodiscard]] int get() const noexcept { return fd_; }
-
-private:
-    int fd_;
-};
-
-// Reads up to `size` bytes; returns the count (short only at end of file). Throws IoError.
-std::size_t read_some(int fd, char* data, std::size_t size, const std::string& what) {
-    std::size_t done = 0;
-    while (done < size) {
-        const ssize_t n = ::read(fd, data + done, size - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw IoError(errno_message("read error in " + what));
-        }
-        if (n == 0) break;
-        done += static_cast<std::size_t>(n);
-    }
-    return done;
-}
-
 std::string base_name(std::string_view path) {
     const auto slash = path.find_last_of('/');
     return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
@@ -168,7 +139,7 @@ Prepared prepare(const InputFile& f, const IngestOptions& options) {
         return p;
     }
     try {
-        Fd fd(::open(f.source_path.c_str(), O_RDONLY | O_CLOEXEC));
+        fs::Fd fd(::open(f.source_path.c_str(), O_RDONLY | O_CLOEXEC));
         if (fd.get() < 0) throw IoError(errno_message("cannot open"));
         struct stat st {};
         if (::fstat(fd.get(), &st) != 0) throw IoError(errno_message("cannot stat"));
@@ -176,7 +147,7 @@ Prepared prepare(const InputFile& f, const IngestOptions& options) {
         if (size > kWholeFileBytes) return p;  // streamed by the writer
         // Read one byte more than stat said, to notice a file that grew meanwhile.
         p.bytes.resize(static_cast<std::size_t>(size) + 1);
-        const std::size_t n = read_some(fd.get(), p.bytes.data(), p.bytes.size(), "file");
+        const std::size_t n = fs::read_up_to(fd.get(), p.bytes.data(), p.bytes.size(), "file");
         p.bytes.resize(n);
         if (n > kWholeFileBytes) return Prepared{};  // grew past the limit: stream it
         p.whole = true;
@@ -455,13 +426,13 @@ private:
     void stream_file(const InputFile& f, Prepared& p) {
         const std::uint64_t start = writer_.blob_size();
         try {
-            Fd fd(::open(f.source_path.c_str(), O_RDONLY | O_CLOEXEC));
+            fs::Fd fd(::open(f.source_path.c_str(), O_RDONLY | O_CLOEXEC));
             if (fd.get() < 0) throw IoError(errno_message("cannot open"));
             Hasher128 hasher;
             std::string block(kBlockBytes, '\0');
             std::uint64_t total = 0;
             for (;;) {
-                const std::size_t n = read_some(fd.get(), block.data(), block.size(), "file");
+                const std::size_t n = fs::read_up_to(fd.get(), block.data(), block.size(), "file");
                 if (n == 0) break;
                 if (total == 0) {
                     p.magic =

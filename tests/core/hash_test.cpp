@@ -41,6 +41,14 @@ TEST(Hash, FileHashEqualsBufferHash) {
     test::write_text(dir / "empty", "");
     EXPECT_EQ(xxh3_128_file(dir / "empty"), xxh3_128(""));
     EXPECT_THROW((void)xxh3_128_file(dir / "missing"), IoError);
+    // Sizes at the edges of the 256 KiB reads, with bytes that differ by position.
+    for (const std::size_t size :
+         {std::size_t{256} << 10, (std::size_t{256} << 10) + 1, (std::size_t{512} << 10) - 1}) {
+        std::string bytes(size, '\0');
+        for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>(i * 131 % 251);
+        test::write_text(dir / "edge", bytes);
+        EXPECT_EQ(xxh3_128_file(dir / "edge"), xxh3_128(bytes)) << size;
+    }
 }
 
 }  // namespace

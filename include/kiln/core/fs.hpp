@@ -2,11 +2,31 @@
 // Every failure throws kiln::IoError naming the path and the OS error.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace kiln::fs {
+
+/// Owns a file descriptor (negative: none) and closes it at scope exit.
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() { close(); }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    [[nodiscard]] int get() const noexcept { return fd_; }
+    /// Closes now (errors ignored: for descriptors only read from).
+    void close() noexcept;
+
+private:
+    int fd_;
+};
+
+/// Reads up to `size` bytes from `fd`, retrying short reads and EINTR; returns the count
+/// (short only at end of file). Throws IoError "read error in WHAT: ...".
+std::size_t read_up_to(int fd, char* data, std::size_t size, const std::string& what);
 
 /// fsync(2) of a file or directory by path.
 void fsync_path(const std::string& path);
