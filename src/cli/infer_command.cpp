@@ -410,8 +410,7 @@ int run_infer(const Args& args) {
     };
     tasks::RunOptions run_options;
     run_options.max_attempts = s.max_attempts;
-    run_options.worker_threads = s.concurrent_units;
-    run_options.units_in_flight = s.concurrent_units + 1;
+    run_options.run_at_once(s.concurrent_units);
     tasks::RunReport report;
     try {
         report = tasks::run_units(

@@ -266,8 +266,7 @@ int run_ingest(const Args& args) {
     // A rank writes up to `units` shards at once, sharing its threads among them: while one
     // shard is closed and checksummed, the next one's files are read and written.
     const int units = std::min(s.concurrent_units, s.options.threads);
-    run_options.worker_threads = units;
-    run_options.units_in_flight = units + 1;
+    run_options.run_at_once(units);
     ingest::IngestOptions unit_options = s.options;
     unit_options.threads = (s.options.threads + units - 1) / units;
     tasks::RunReport report;

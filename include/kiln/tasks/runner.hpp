@@ -25,6 +25,13 @@ struct RunOptions {
     int worker_threads = 1;
     int max_attempts = 2;  // a failed unit runs at most this often, on another worker
     double tick_interval_s = 0.5;
+
+    /// A worker runs `units` at once, on threads, and holds one more granted unit, so it
+    /// never waits for the manager between units.
+    void run_at_once(int units) {
+        worker_threads = units;
+        units_in_flight = units + 1;
+    }
 };
 
 /// Called on rank 0 to build the payload sent with a unit.
