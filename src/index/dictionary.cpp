@@ -109,35 +109,36 @@ void write_dictionary(const std::string& data_dir, const store::Catalog& catalog
     }
     fs::make_dirs(layout.index_dir());
     const std::string path = layout.dictionary();
-    h5::write_kiln_file(path, "index", durable, [&](hid_t root) {
+    constexpr auto kPaged = h5::Layout::paged;  // read a few elements at a time
+    h5::write_kiln_file(path, "index", durable, h5::kHeadersTogether, [&](hid_t root) {
         h5::set_attr(root, "shards_digest", shards_digest(catalog));
         h5::set_attr(root, "policy", policy.to_json().dump());
         h5::set_attr(root, "records", static_cast<std::int64_t>(total));
         if (!extras_digest.empty()) h5::set_attr(root, "extras_digest", extras_digest);
         {
             h5::Handle g = h5::create_group(root, "shards");
-            h5::write_u64(g.id(), "id", ids);
-            h5::write_u64(g.id(), "records", records);
+            h5::write_u64(g.id(), "id", ids, kPaged);
+            h5::write_u64(g.id(), "records", records, kPaged);
             h5::write_strings(g.id(), "segment_checksum", checksums);
         }
         {
             h5::Handle g = h5::create_group(root, "fields");
             h5::write_strings(g.id(), "name", names);
             h5::write_strings(g.id(), "type", types);
-            h5::write_u64(g.id(), "records", counts);
-            h5::write_u64(g.id(), "shard_offsets", shard_offsets);
-            h5::write_u64(g.id(), "shard", shard);
-            h5::write_u64(g.id(), "shard_records", shard_records);
-            h5::write_f64(g.id(), "shard_min", mins);
-            h5::write_f64(g.id(), "shard_max", maxs);
-            h5::write_u64(g.id(), "term_offsets", term_offsets);
+            h5::write_u64(g.id(), "records", counts, kPaged);
+            h5::write_u64(g.id(), "shard_offsets", shard_offsets, kPaged);
+            h5::write_u64(g.id(), "shard", shard, kPaged);
+            h5::write_u64(g.id(), "shard_records", shard_records, kPaged);
+            h5::write_f64(g.id(), "shard_min", mins, kPaged);
+            h5::write_f64(g.id(), "shard_max", maxs, kPaged);
+            h5::write_u64(g.id(), "term_offsets", term_offsets, kPaged);
         }
         {
             h5::Handle g = h5::create_group(root, "terms");
             h5::write_strings(g.id(), "value", values);
-            h5::write_u64(g.id(), "shard_offsets", term_shard_offsets);
-            h5::write_u64(g.id(), "shard", term_shard);
-            h5::write_u64(g.id(), "count", term_count);
+            h5::write_u64(g.id(), "shard_offsets", term_shard_offsets, kPaged);
+            h5::write_u64(g.id(), "shard", term_shard, kPaged);
+            h5::write_u64(g.id(), "count", term_count, kPaged);
         }
     });
 }

@@ -343,7 +343,9 @@ void write_segment_file(const std::string& path, const SegmentArrays& a,
                         const SegmentOrigin& origin, std::uint64_t records,
                         const std::string& policy_json, const std::string& extras_digest,
                         bool durable) {
-    h5::write_kiln_file(path, "segment", durable, [&](hid_t root) {
+    // Searches read a few elements of a column at a time: paged columns (see h5::Layout).
+    constexpr auto kPaged = h5::Layout::paged;
+    h5::write_kiln_file(path, "segment", durable, h5::kHeadersTogether, [&](hid_t root) {
         h5::set_attr(root, "shard_id", static_cast<std::int64_t>(origin.shard_id));
         h5::set_attr(root, "records", static_cast<std::int64_t>(records));
         h5::set_attr(root, "shard_checksum", origin.shard_checksum);
@@ -351,42 +353,42 @@ void write_segment_file(const std::string& path, const SegmentArrays& a,
         if (!extras_digest.empty()) h5::set_attr(root, "extras_digest", extras_digest);
         if (!origin.merged_ids.empty()) {
             h5::Handle g = h5::create_group(root, "shards");
-            h5::write_u64(g.id(), "id", origin.merged_ids);
-            h5::write_u64(g.id(), "row_base", origin.merged_row_base);
+            h5::write_u64(g.id(), "id", origin.merged_ids, kPaged);
+            h5::write_u64(g.id(), "row_base", origin.merged_row_base, kPaged);
             h5::write_strings(g.id(), "segment_checksum", origin.merged_checksums);
         }
         {
             h5::Handle g = h5::create_group(root, "fields");
             h5::write_strings(g.id(), "name", a.names);
             h5::write_strings(g.id(), "type", a.types);
-            h5::write_u64(g.id(), "records", a.counts);
-            h5::write_u64(g.id(), "exists_offsets", a.exists_offsets);
-            h5::write_u8(g.id(), "exists", a.exists_blob);
-            h5::write_u64(g.id(), "term_begin", a.term_begin);
-            h5::write_u64(g.id(), "number_begin", a.number_begin);
-            h5::write_u64(g.id(), "block_begin", a.block_begin);
-            h5::write_u64(g.id(), "row_begin", a.row_begin);
-            h5::write_u64(g.id(), "number_block_begin", a.number_block_begin);
-            h5::write_f64(g.id(), "number_min", a.mins);
-            h5::write_f64(g.id(), "number_max", a.maxs);
+            h5::write_u64(g.id(), "records", a.counts, kPaged);
+            h5::write_u64(g.id(), "exists_offsets", a.exists_offsets, kPaged);
+            h5::write_u8(g.id(), "exists", a.exists_blob, kPaged);
+            h5::write_u64(g.id(), "term_begin", a.term_begin, kPaged);
+            h5::write_u64(g.id(), "number_begin", a.number_begin, kPaged);
+            h5::write_u64(g.id(), "block_begin", a.block_begin, kPaged);
+            h5::write_u64(g.id(), "row_begin", a.row_begin, kPaged);
+            h5::write_u64(g.id(), "number_block_begin", a.number_block_begin, kPaged);
+            h5::write_f64(g.id(), "number_min", a.mins, kPaged);
+            h5::write_f64(g.id(), "number_max", a.maxs, kPaged);
         }
         {
             h5::Handle g = h5::create_group(root, "terms");
-            h5::write_u64(g.id(), "value_offsets", a.value_offsets);
-            h5::write_u8(g.id(), "values", a.values);
-            h5::write_u64(g.id(), "posting_offsets", a.posting_offsets);
-            h5::write_u8(g.id(), "postings", a.postings);
-            h5::write_u64(g.id(), "count", a.term_counts);
-            h5::write_u64(g.id(), "block_value_offsets", a.block_value_offsets);
-            h5::write_u8(g.id(), "block_values", a.block_values);
-            h5::write_u64(g.id(), "row_offsets", a.row_offsets);
-            h5::write_u32(g.id(), "rows", a.rows);
+            h5::write_u64(g.id(), "value_offsets", a.value_offsets, kPaged);
+            h5::write_u8(g.id(), "values", a.values, kPaged);
+            h5::write_u64(g.id(), "posting_offsets", a.posting_offsets, kPaged);
+            h5::write_u8(g.id(), "postings", a.postings, kPaged);
+            h5::write_u64(g.id(), "count", a.term_counts, kPaged);
+            h5::write_u64(g.id(), "block_value_offsets", a.block_value_offsets, kPaged);
+            h5::write_u8(g.id(), "block_values", a.block_values, kPaged);
+            h5::write_u64(g.id(), "row_offsets", a.row_offsets, kPaged);
+            h5::write_u32(g.id(), "rows", a.rows, kPaged);
         }
         {
             h5::Handle g = h5::create_group(root, "numbers");
-            h5::write_f64(g.id(), "values", a.numbers);
-            h5::write_u32(g.id(), "rows", a.number_rows);
-            h5::write_f64(g.id(), "block_values", a.number_block_values);
+            h5::write_f64(g.id(), "values", a.numbers, kPaged);
+            h5::write_u32(g.id(), "rows", a.number_rows, kPaged);
+            h5::write_f64(g.id(), "block_values", a.number_block_values, kPaged);
         }
     });
 }
@@ -541,13 +543,17 @@ struct SegmentReader::Impl {
         }
     }
 
-    // Runs `read` (HDF5 reads of f's data) under the library lock. A chunk whose Fletcher-32
-    // does not match is a DataError naming the file; other read failures stay I/O errors.
+    // Runs `read` (HDF5 reads of f's data) under the library lock. A page whose xxh3 (or, in
+    // segments written before paged columns, a chunk whose Fletcher-32) does not match is a
+    // DataError naming the file; other read failures stay I/O errors.
     template <class Read>
     void read_h5(const SegmentField& f, Read&& read) const {
         try {
             const std::lock_guard lock(h5::library_mutex());
             read();
+        } catch (const DataError& e) {  // a page that does not match its xxh3
+            throw DataError(what(f) + ": the file is damaged (" + e.what() +
+                            "); `kiln index DATA --rebuild` writes it again");
         } catch (const IoError& e) {
             const std::string message = e.what();
             if (message.find("Fletcher32") == std::string::npos)

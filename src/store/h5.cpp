@@ -1,13 +1,16 @@
 #include "store/h5.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <cstring>
 
 #include "kiln/core/error.hpp"
 #include "kiln/core/fault.hpp"
 #include "kiln/core/fs.hpp"
+#include "kiln/core/hash.hpp"
 #include "kiln/core/hdf5_lock.hpp"
 #include "kiln/store/layout.hpp"
 
@@ -74,10 +77,83 @@ Handle chunked_create(hid_t loc, const std::string& name, hid_t type, hsize_t n,
         H5Dclose};
 }
 
+// Paged columns (see Layout): the page checksums are of the bytes as stored, little-endian.
+static_assert(std::endian::native == std::endian::little, "paged columns assume little-endian");
+constexpr std::uint64_t kCompactBytes = 16 * 1024;
+constexpr std::uint64_t kMaxPages = 4096;  // 32 KiB of checksums, well under an attribute's 64
+
+// 16 KiB, doubled until kMaxPages pages cover the column.
+std::uint64_t page_bytes(std::uint64_t bytes) {
+    std::uint64_t page = 16 * 1024;
+    while (page * kMaxPages < bytes) page *= 2;
+    return page;
+}
+
+std::uint64_t page_count(std::uint64_t bytes, std::uint64_t page) {
+    return std::max<std::uint64_t>(1, (bytes + page - 1) / page);
+}
+
+void set_attr_u64s(hid_t loc, const std::string& name, const std::vector<std::uint64_t>& values) {
+    const hsize_t dims[1] = {values.size()};
+    Handle space(check_id(H5Screate_simple(1, dims, nullptr), "H5Screate_simple"), H5Sclose);
+    Handle attr(check_id(H5Acreate2(loc, name.c_str(), H5T_NATIVE_UINT64, space.id(), H5P_DEFAULT,
+                                    H5P_DEFAULT),
+                         "cannot create attribute '" + name + "'"),
+                H5Aclose);
+    check(H5Awrite(attr.id(), H5T_NATIVE_UINT64, values.data()),
+          "cannot write attribute '" + name + "'");
+}
+
+std::vector<std::uint64_t> get_attr_u64s(hid_t loc, const std::string& name) {
+    Handle attr(
+        check_id(H5Aopen(loc, name.c_str(), H5P_DEFAULT), "cannot open attribute '" + name + "'"),
+        H5Aclose);
+    Handle space(check_id(H5Aget_space(attr.id()), "H5Aget_space " + name), H5Sclose);
+    const hssize_t n = H5Sget_simple_extent_npoints(space.id());
+    check(n < 0 ? -1 : 0, "extent of attribute '" + name + "'");
+    std::vector<std::uint64_t> out(static_cast<std::size_t>(n));
+    if (n > 0) {
+        check(H5Aread(attr.id(), H5T_NATIVE_UINT64, out.data()),
+              "cannot read attribute '" + name + "'");
+    }
+    return out;
+}
+
+Handle paged_create(hid_t loc, const std::string& name, hid_t type, hsize_t n,
+                    std::uint64_t bytes) {
+    const hsize_t dims[1] = {n};
+    Handle space(check_id(H5Screate_simple(1, dims, nullptr), "H5Screate_simple " + name),
+                 H5Sclose);
+    Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"), H5Pclose);
+    const bool compact = n > 0 && bytes <= kCompactBytes;
+    check(H5Pset_layout(dcpl.id(), compact ? H5D_COMPACT : H5D_CONTIGUOUS),
+          "H5Pset_layout " + name);
+    check(H5Pset_obj_track_times(dcpl.id(), 0), "H5Pset_obj_track_times");
+    return {check_id(H5Dcreate2(loc, name.c_str(), type, space.id(), H5P_DEFAULT, dcpl.id(),
+                                H5P_DEFAULT),
+                     "cannot create dataset '" + name + "'"),
+            H5Dclose};
+}
+
 template <typename T>
-void write_numeric(hid_t loc, const std::string& name, hid_t type, const std::vector<T>& values) {
+void write_numeric(hid_t loc, const std::string& name, hid_t type, const std::vector<T>& values,
+                   Layout layout = Layout::chunked) {
     const auto n = static_cast<hsize_t>(values.size());
-    Handle ds = chunked_create(loc, name, type, n, column_chunk(n), true);
+    const std::uint64_t bytes = n * sizeof(T);
+    Handle ds = layout == Layout::paged ? paged_create(loc, name, type, n, bytes)
+                                        : chunked_create(loc, name, type, n, column_chunk(n), true);
+    if (layout == Layout::paged) {
+        // The checksums go in the object header before the data is placed, so the header
+        // stays beside the other headers: opening the column costs no read near its data.
+        const std::uint64_t page = page_bytes(bytes);
+        const auto* data = reinterpret_cast<const std::uint8_t*>(values.data());
+        std::vector<std::uint64_t> sums;
+        for (std::uint64_t at = 0; at < bytes || sums.empty(); at += page) {
+            sums.push_back(xxh3_64(data + at, std::min(page, bytes - at)));
+        }
+        set_attr(ds.id(), "xxh3_page_bytes", static_cast<std::int64_t>(page));
+        set_attr_u64s(ds.id(), "xxh3_pages", sums);
+    }
     if (n > 0) {
         check(H5Dwrite(ds.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
               "cannot write dataset '" + name + "'");
@@ -85,14 +161,129 @@ void write_numeric(hid_t loc, const std::string& name, hid_t type, const std::ve
     ds.close("dataset '" + name + "'");
 }
 
+// A name HDF5 gives for `obj`: H5Fget_name (its file's path) or H5Iget_name (its own path).
+std::string name_of(hid_t obj, ssize_t (*get)(hid_t, char*, std::size_t)) {
+    const ssize_t n = get(obj, nullptr, 0);
+    if (n <= 0) return "?";
+    std::string out(static_cast<std::size_t>(n) + 1, '\0');
+    get(obj, out.data(), out.size());
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+std::string file_name(hid_t obj) { return name_of(obj, H5Fget_name); }
+std::string object_name(hid_t obj) { return name_of(obj, H5Iget_name); }
+
+bool is_paged(hid_t ds) { return H5Aexists(ds, "xxh3_pages") > 0; }
+
+// Large reads go in pieces of kReadBytes, and the disk is told the whole range first
+// (will_need): it reads ahead while the pieces already read are checked.
+constexpr std::uint64_t kReadBytes = 1U << 20U;
+
+// Asks the kernel to start reading bytes [offset, offset + size) of contiguous column `ds`
+// (posix_fadvise WILLNEED on the file's descriptor). Only a hint: failures are ignored.
+void will_need(hid_t ds, std::uint64_t offset, std::uint64_t size) {
+    const haddr_t at = H5Dget_offset(ds);
+    if (at == HADDR_UNDEF) return;
+    Handle file(H5Iget_file_id(ds), H5Fclose);
+    void* handle = nullptr;
+    if (!file.valid() || H5Fget_vfd_handle(file.id(), H5P_DEFAULT, &handle) < 0 ||
+        handle == nullptr) {
+        H5Eclear2(H5E_DEFAULT);
+        return;
+    }
+    ::posix_fadvise(*static_cast<int*>(handle), static_cast<off_t>(at + offset),
+                    static_cast<off_t>(size), POSIX_FADV_WILLNEED);
+}
+
+// Bytes [begin, end) of paged column `ds` of `n` elements of `elem` bytes, into `out`: the
+// pages they lie in are read and checked against their xxh3-64. DataError naming the file
+// and the column when one differs (the file was changed after it was written).
+void read_pages(hid_t ds, const std::string& name, std::uint64_t n, std::size_t elem,
+                std::uint64_t begin, std::uint64_t end, void* out) {
+    const auto damaged = [&](const std::string& why) {
+        return DataError("'" + file_name(ds) + "', column '" + name + "': " + why +
+                         " (the file was changed after it was written)");
+    };
+    const std::uint64_t bytes = n * elem;
+    const auto page_attr = get_attr_int(ds, "xxh3_page_bytes");
+    const auto sums = get_attr_u64s(ds, "xxh3_pages");
+    if (page_attr <= 0 || static_cast<std::uint64_t>(page_attr) % elem != 0) {
+        throw damaged("page size " + std::to_string(page_attr) + " is not a positive multiple of " +
+                      std::to_string(elem) + " bytes");
+    }
+    const auto page = static_cast<std::uint64_t>(page_attr);
+    if (sums.size() != page_count(bytes, page)) {
+        throw damaged(std::to_string(sums.size()) + " page checksums for " +
+                      std::to_string(page_count(bytes, page)) + " pages");
+    }
+    Handle type(check_id(H5Dget_type(ds), "H5Dget_type " + name), H5Tclose);
+    if (H5Tget_size(type.id()) != elem) {
+        throw damaged("elements of " + std::to_string(H5Tget_size(type.id())) + " bytes, not " +
+                      std::to_string(elem));
+    }
+    if (begin >= end) return;
+    const std::uint64_t first = begin / page;
+    const std::uint64_t last = (end + page - 1) / page;  // pages [first, last)
+    auto* dst = static_cast<std::uint8_t*>(out);
+    Handle file_space(check_id(H5Dget_space(ds), "H5Dget_space " + name), H5Sclose);
+    const auto read_raw = [&](std::uint64_t at, std::uint64_t size, std::uint8_t* into) {
+        const hsize_t start[1] = {at / elem};
+        const hsize_t count[1] = {size / elem};
+        check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+              "H5Sselect_hyperslab " + name);
+        Handle mem_space(check_id(H5Screate_simple(1, count, nullptr), "H5Screate_simple"),
+                         H5Sclose);
+        check(H5Dread(ds, type.id(), mem_space.id(), file_space.id(), H5P_DEFAULT, into),
+              "cannot read dataset '" + name + "'");
+    };
+    const auto check_page = [&](std::uint64_t p, const std::uint8_t* data) {
+        const std::uint64_t size = std::min(page, bytes - p * page);
+        if (xxh3_64(data, size) != sums[p]) {
+            throw damaged("page " + std::to_string(p) + " (bytes [" + std::to_string(p * page) +
+                          ", " + std::to_string(p * page + size) + ")) does not match its xxh3");
+        }
+    };
+    const auto page_end = [&](std::uint64_t p) { return std::min((p + 1) * page, bytes); };
+    const std::uint64_t pages_per_read = std::max<std::uint64_t>(1, kReadBytes / page);
+    if (last - first > pages_per_read)
+        will_need(ds, first * page, page_end(last - 1) - first * page);
+    // Pages wholly inside [begin, end) are read straight into `out`, kReadBytes at a time; the
+    // (at most two) pages at its ends through a buffer of one page.
+    std::vector<std::uint8_t> edge;
+    for (std::uint64_t p = first; p < last;) {
+        if (p * page < begin || page_end(p) > end) {
+            edge.resize(static_cast<std::size_t>(page_end(p) - p * page));
+            read_raw(p * page, edge.size(), edge.data());
+            check_page(p, edge.data());
+            const std::uint64_t lo = std::max(begin, p * page);
+            const std::uint64_t hi = std::min(end, page_end(p));
+            std::memcpy(dst + (lo - begin), edge.data() + (lo - p * page), hi - lo);
+            ++p;
+            continue;
+        }
+        std::uint64_t q = p + 1;
+        while (q < last && q - p < pages_per_read && page_end(q) <= end) ++q;
+        read_raw(p * page, page_end(q - 1) - p * page, dst + (p * page - begin));
+        for (std::uint64_t k = p; k < q; ++k) check_page(k, dst + (k * page - begin));
+        p = q;
+    }
+}
+
+std::uint64_t extent_of(hid_t ds, const std::string& name) {
+    Handle space(check_id(H5Dget_space(ds), "H5Dget_space " + name), H5Sclose);
+    const hssize_t n = H5Sget_simple_extent_npoints(space.id());
+    check(n < 0 ? -1 : 0, "extent of '" + name + "'");
+    return static_cast<std::uint64_t>(n);
+}
+
 template <typename T>
 std::vector<T> read_numeric(hid_t loc, const std::string& name, hid_t type) {
     Handle ds = open_dataset(loc, name);
-    Handle space(check_id(H5Dget_space(ds.id()), "H5Dget_space " + name), H5Sclose);
-    const hssize_t n = H5Sget_simple_extent_npoints(space.id());
-    check(static_cast<herr_t>(n < 0 ? -1 : 0), "extent of '" + name + "'");
+    const std::uint64_t n = extent_of(ds.id(), name);
     std::vector<T> out(static_cast<std::size_t>(n));
-    if (n > 0) {
+    if (is_paged(ds.id())) {
+        read_pages(ds.id(), name, n, sizeof(T), 0, n * sizeof(T), out.data());
+    } else if (n > 0) {
         check(H5Dread(ds.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
               "cannot read dataset '" + name + "'");
     }
@@ -163,14 +354,31 @@ template <typename T>
 std::vector<T> read_numeric_range(hid_t loc, const std::string& name, hid_t type,
                                   std::uint64_t begin, std::uint64_t end) {
     Handle ds = open_dataset(loc, name);
-    return read_selected<T>(ds.id(), name, type, select_range(ds.id(), name, begin, end));
+    Selection s = select_range(ds.id(), name, begin, end);
+    if (!is_paged(ds.id())) return read_selected<T>(ds.id(), name, type, std::move(s));
+    std::vector<T> out(static_cast<std::size_t>(end - begin));
+    read_pages(ds.id(), name, extent_of(ds.id(), name), sizeof(T), begin * sizeof(T),
+               end * sizeof(T), out.data());
+    return out;
 }
 
 template <typename T>
 std::vector<T> read_numeric_at(hid_t loc, const std::string& name, hid_t type,
                                const std::vector<std::uint64_t>& rows) {
     Handle ds = open_dataset(loc, name);
-    return read_selected<T>(ds.id(), name, type, select_rows(ds.id(), name, rows));
+    Selection s = select_rows(ds.id(), name, rows);
+    if (!is_paged(ds.id()) || rows.empty()) {
+        return read_selected<T>(ds.id(), name, type, std::move(s));
+    }
+    // The span of the rows, checked page by page, then picked.
+    const auto [lo, hi] = std::minmax_element(rows.begin(), rows.end());
+    std::vector<T> span(static_cast<std::size_t>(*hi + 1 - *lo));
+    read_pages(ds.id(), name, extent_of(ds.id(), name), sizeof(T), *lo * sizeof(T),
+               (*hi + 1) * sizeof(T), span.data());
+    std::vector<T> out;
+    out.reserve(rows.size());
+    for (const std::uint64_t r : rows) out.push_back(span[r - *lo]);
+    return out;
 }
 
 Handle vlen_string_type() {
@@ -244,9 +452,12 @@ void check(herr_t rc, const std::string& what) {
     if (rc < 0) throw IoError(what + ": " + error_stack());
 }
 
-Handle create_file(const std::string& path) {
+Handle create_file(const std::string& path, std::size_t meta_block_bytes) {
     Handle fcpl(check_id(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate"), H5Pclose);
     Handle fapl(check_id(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"), H5Pclose);
+    if (meta_block_bytes > 0) {
+        check(H5Pset_meta_block_size(fapl.id(), meta_block_bytes), "H5Pset_meta_block_size");
+    }
     return {check_id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.id(), fapl.id()),
                      "cannot create HDF5 file '" + path + "'"),
             H5Fclose};
@@ -283,17 +494,21 @@ bool exists(hid_t loc, const std::string& name) {
     return r > 0;
 }
 
-void write_u64(hid_t loc, const std::string& name, const std::vector<std::uint64_t>& values) {
-    write_numeric(loc, name, H5T_NATIVE_UINT64, values);
+void write_u64(hid_t loc, const std::string& name, const std::vector<std::uint64_t>& values,
+               Layout layout) {
+    write_numeric(loc, name, H5T_NATIVE_UINT64, values, layout);
 }
-void write_u8(hid_t loc, const std::string& name, const std::vector<std::uint8_t>& values) {
-    write_numeric(loc, name, H5T_NATIVE_UINT8, values);
+void write_u8(hid_t loc, const std::string& name, const std::vector<std::uint8_t>& values,
+              Layout layout) {
+    write_numeric(loc, name, H5T_NATIVE_UINT8, values, layout);
 }
-void write_u32(hid_t loc, const std::string& name, const std::vector<std::uint32_t>& values) {
-    write_numeric(loc, name, H5T_NATIVE_UINT32, values);
+void write_u32(hid_t loc, const std::string& name, const std::vector<std::uint32_t>& values,
+               Layout layout) {
+    write_numeric(loc, name, H5T_NATIVE_UINT32, values, layout);
 }
-void write_f64(hid_t loc, const std::string& name, const std::vector<double>& values) {
-    write_numeric(loc, name, H5T_NATIVE_DOUBLE, values);
+void write_f64(hid_t loc, const std::string& name, const std::vector<double>& values,
+               Layout layout) {
+    write_numeric(loc, name, H5T_NATIVE_DOUBLE, values, layout);
 }
 std::vector<std::uint64_t> read_u64(hid_t loc, const std::string& name) {
     return read_numeric<std::uint64_t>(loc, name, H5T_NATIVE_UINT64);
@@ -560,6 +775,17 @@ void ByteAppender::finish() {
 std::string read_bytes(hid_t dataset, std::uint64_t offset, std::uint64_t size) {
     std::string out(static_cast<std::size_t>(size), '\0');
     if (size == 0) return out;
+    if (is_paged(dataset)) {
+        const std::string name = object_name(dataset);
+        const std::uint64_t n = extent_of(dataset, name);
+        if (offset > n || size > n - offset) {
+            throw DataError("'" + file_name(dataset) + "', column '" + name + "' has " +
+                            std::to_string(n) + " bytes; bytes [" + std::to_string(offset) + ", " +
+                            std::to_string(offset + size) + ") were asked for");
+        }
+        read_pages(dataset, name, n, 1, offset, offset + size, out.data());
+        return out;
+    }
     Handle file_space(check_id(H5Dget_space(dataset), "H5Dget_space"), H5Sclose);
     const hsize_t start[1] = {offset};
     const hsize_t count[1] = {size};
@@ -576,10 +802,10 @@ std::string read_bytes(hid_t dataset, std::uint64_t offset, std::uint64_t size) 
 namespace {
 
 void write_and_close(const std::string& tmp, std::string_view kind, bool durable,
-                     const std::function<void(hid_t root)>& fill) {
+                     const std::function<void(hid_t root)>& fill, std::size_t meta_block_bytes) {
     const std::lock_guard lock(library_mutex());
     silence_errors();
-    Handle file = create_file(tmp);
+    Handle file = create_file(tmp, meta_block_bytes);
     set_attr(file.id(), "kiln_schema_version", kSchemaVersion);
     set_attr(file.id(), "kind", kind);
     fill(file.id());
@@ -592,9 +818,14 @@ void write_and_close(const std::string& tmp, std::string_view kind, bool durable
 
 void write_kiln_file(const std::string& path, std::string_view kind, bool durable,
                      const std::function<void(hid_t root)>& fill) {
+    write_kiln_file(path, kind, durable, std::size_t{0}, fill);
+}
+
+void write_kiln_file(const std::string& path, std::string_view kind, bool durable,
+                     std::size_t meta_block_bytes, const std::function<void(hid_t root)>& fill) {
     const std::string tmp = path + ".tmp";
     try {
-        write_and_close(tmp, kind, durable, fill);
+        write_and_close(tmp, kind, durable, fill, meta_block_bytes);
     } catch (...) {
         ::unlink(tmp.c_str());  // a half-written file only takes space (a full disk)
         throw;

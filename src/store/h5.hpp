@@ -52,23 +52,44 @@ hid_t check_id(hid_t id, const std::string& what);
 /// Throws IoError when `rc` < 0.
 void check(herr_t rc, const std::string& what);
 
+/// HDF5 places a file's metadata (object headers, with their attributes) in blocks of
+/// `meta_block_bytes`; its default is 2 KiB, and a header that outgrows its block goes to the
+/// end of the file, after the data written so far. Files of paged columns use this size: the
+/// headers and page checksums of the whole file stay together at its start, so a search that
+/// opens a column reads nothing near the column's data but the data.
+inline constexpr std::size_t kHeadersTogether = 256 * 1024;
+
 /// Creates (truncates) a file for writing; no object timestamps, so equal content gives
-/// equal bytes.
-Handle create_file(const std::string& path);
+/// equal bytes. `meta_block_bytes`: see kHeadersTogether (0: HDF5's default).
+Handle create_file(const std::string& path, std::size_t meta_block_bytes = 0);
 Handle open_file(const std::string& path);  // read-only
 Handle create_group(hid_t loc, const std::string& name);
 Handle open_group(hid_t loc, const std::string& name);
 Handle open_dataset(hid_t loc, const std::string& name);
 bool exists(hid_t loc, const std::string& name);
 
-/// 1-D datasets (chunked, Fletcher32-checked for numbers) written and read whole.
-void write_u64(hid_t loc, const std::string& name, const std::vector<std::uint64_t>& values);
-void write_u8(hid_t loc, const std::string& name, const std::vector<std::uint8_t>& values);
+/// How a numeric column is stored; every read below checks either.
+/// - `chunked`: chunks of up to 16 384 elements, each with HDF5's Fletcher-32. For files read
+///   whole or in large pieces (shards, catalog).
+/// - `paged`: one piece (compact, inside the dataset's object header, up to 16 KiB; else
+///   contiguous), with the xxh3-64 of every page in the attribute `xxh3_pages` and the page
+///   size in `xxh3_page_bytes`. A read of a few elements costs one read of the disk where a
+///   chunked column costs its chunk B-tree node and a whole chunk. For files read a few
+///   elements at a time (the search index).
+enum class Layout { chunked, paged };
+
+/// 1-D datasets written whole.
+void write_u64(hid_t loc, const std::string& name, const std::vector<std::uint64_t>& values,
+               Layout layout = Layout::chunked);
+void write_u8(hid_t loc, const std::string& name, const std::vector<std::uint8_t>& values,
+              Layout layout = Layout::chunked);
+void write_u32(hid_t loc, const std::string& name, const std::vector<std::uint32_t>& values,
+               Layout layout = Layout::chunked);
+void write_f64(hid_t loc, const std::string& name, const std::vector<double>& values,
+               Layout layout = Layout::chunked);
 void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values);
 /// A scalar variable-length string dataset (JSON documents).
 void write_string(hid_t loc, const std::string& name, std::string_view value);
-void write_u32(hid_t loc, const std::string& name, const std::vector<std::uint32_t>& values);
-void write_f64(hid_t loc, const std::string& name, const std::vector<double>& values);
 std::vector<std::uint64_t> read_u64(hid_t loc, const std::string& name);
 std::vector<std::uint8_t> read_u8(hid_t loc, const std::string& name);
 std::vector<std::uint32_t> read_u32(hid_t loc, const std::string& name);
@@ -131,11 +152,14 @@ private:
 /// directory). Takes the library lock.
 void write_kiln_file(const std::string& path, std::string_view kind, bool durable,
                      const std::function<void(hid_t root)>& fill);
+/// The same with the metadata in blocks of `meta_block_bytes` (see kHeadersTogether).
+void write_kiln_file(const std::string& path, std::string_view kind, bool durable,
+                     std::size_t meta_block_bytes, const std::function<void(hid_t root)>& fill);
 /// Opens a kiln file read-only; DataError naming it when its kind is not `kind` or its
 /// kiln_schema_version is not one this build reads. The caller holds the library lock.
 Handle open_kiln_file(const std::string& path, std::string_view kind, std::string_view what);
 
-/// Reads `size` bytes at `offset` of a 1-D uint8 dataset.
+/// Reads `size` bytes at `offset` of a 1-D uint8 dataset (chunked or paged).
 std::string read_bytes(hid_t dataset, std::uint64_t offset, std::uint64_t size);
 
 }  // namespace kiln::store::h5

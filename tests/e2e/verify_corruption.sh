@@ -37,7 +37,7 @@ expect_exit 0 "$KILN" index "$SCRATCH/d" --rebuild
 expect_exit 0 "$KILN" verify "$SCRATCH/d"
 pass "verify detects a damaged index segment; kiln index --rebuild mends it"
 
-# The merged index: verify reads every chunk of it; a flipped byte is named, the search that
+# The merged index: verify reads every page of it; a flipped byte is named, the search that
 # reads it refuses (exit 65), and kiln index --rebuild merges it again.
 expect_exit 0 "$KILN" index "$SCRATCH/d" --merge
 expect_exit 0 "$KILN" verify "$SCRATCH/d"
@@ -50,8 +50,13 @@ names = [n.decode() for n in f["fields/name"][:]]
 begin = [int(x) for x in f["fields/term_begin"][:]]
 i = next(k for k in range(len(names)) if begin[k + 1] > begin[k])  # first field with terms
 ends = [int(x) for x in f["terms/value_offsets"][:]]
-term = bytes(f["terms/values"][ends[begin[i]]:ends[begin[i] + 1]]).decode()
-print(f["terms/values"].id.get_chunk_info(0).byte_offset + ends[begin[i]], f'{names[i]}:"{term}"')
+values = bytes(f["terms/values"][:])
+term = values[ends[begin[i]]:ends[begin[i] + 1]].decode()
+# A paged column is stored as written (contiguous, or compact inside its object header when
+# small): its bytes are found in the file by their content.
+at = open(sys.argv[1], "rb").read().find(values)
+assert at >= 0 and f["terms/values"].attrs["xxh3_page_bytes"] > 0
+print(at + ends[begin[i]], f'{names[i]}:"{term}"')
 PY
 )
 printf '\x5a' | dd of="$M" bs=1 seek="$off" conv=notrunc status=none
