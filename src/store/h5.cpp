@@ -1,6 +1,5 @@
 #include "store/h5.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 #include <algorithm>
 #include <bit>
@@ -175,25 +174,9 @@ std::string object_name(hid_t obj) { return name_of(obj, H5Iget_name); }
 
 bool is_paged(hid_t ds) { return H5Aexists(ds, "xxh3_pages") > 0; }
 
-// Large reads go in pieces of kReadBytes, and the disk is told the whole range first
-// (will_need): it reads ahead while the pieces already read are checked.
+// Large reads go in pieces of kReadBytes, so the pages read are checked while the kernel
+// reads ahead.
 constexpr std::uint64_t kReadBytes = 1U << 20U;
-
-// Asks the kernel to start reading bytes [offset, offset + size) of contiguous column `ds`
-// (posix_fadvise WILLNEED on the file's descriptor). Only a hint: failures are ignored.
-void will_need(hid_t ds, std::uint64_t offset, std::uint64_t size) {
-    const haddr_t at = H5Dget_offset(ds);
-    if (at == HADDR_UNDEF) return;
-    Handle file(H5Iget_file_id(ds), H5Fclose);
-    void* handle = nullptr;
-    if (!file.valid() || H5Fget_vfd_handle(file.id(), H5P_DEFAULT, &handle) < 0 ||
-        handle == nullptr) {
-        H5Eclear2(H5E_DEFAULT);
-        return;
-    }
-    ::posix_fadvise(*static_cast<int*>(handle), static_cast<off_t>(at + offset),
-                    static_cast<off_t>(size), POSIX_FADV_WILLNEED);
-}
 
 // Bytes [begin, end) of paged column `ds` of `n` elements of `elem` bytes, into `out`: the
 // pages they lie in are read and checked against their xxh3-64. DataError naming the file
@@ -245,8 +228,6 @@ void read_pages(hid_t ds, const std::string& name, std::uint64_t n, std::size_t 
     };
     const auto page_end = [&](std::uint64_t p) { return std::min((p + 1) * page, bytes); };
     const std::uint64_t pages_per_read = std::max<std::uint64_t>(1, kReadBytes / page);
-    if (last - first > pages_per_read)
-        will_need(ds, first * page, page_end(last - 1) - first * page);
     // Pages wholly inside [begin, end) are read straight into `out`, kReadBytes at a time; the
     // (at most two) pages at its ends through a buffer of one page.
     std::vector<std::uint8_t> edge;
