@@ -585,14 +585,16 @@ int run_index(const Args& args) {
     const std::string data = cl.vm["data"].as<std::string>();
     index::IndexPolicy policy;
     const auto extra = get_or(cl.vm, "keyword-field", std::vector<std::string>{});
-    if (extra.empty()) {  // keep the keyword fields the index has (ingest --keyword-field ...)
+    // Without --keyword-field, the keyword fields the index has (ingest --keyword-field ...),
+    // also when it is older than the shards or damaged; without an index, the defaults.
+    const std::string dictionary = store::Layout(data).dictionary();
+    if (extra.empty() && fs::is_file(dictionary)) {
         try {
-            const store::Layout layout(data);
-            policy =
-                index::Dictionary::open(layout.dictionary(), store::read_catalog(layout.catalog()))
-                    .policy;
-        } catch (const Error&) {
-            // no index yet, or older than the shards: the default keyword fields
+            policy = index::Dictionary::stored_policy(dictionary);
+        } catch (const Error& e) {
+            log::warn(std::string(e.what()) +
+                      ": building the index with the default keyword fields (name others "
+                      "with --keyword-field)");
         }
     }
     for (const auto& f : extra) policy.keyword_fields.push_back(f);

@@ -143,6 +143,31 @@ void write_dictionary(const std::string& data_dir, const store::Catalog& catalog
     });
 }
 
+namespace {
+
+IndexPolicy policy_of(const std::string& path, hid_t root) {
+    try {
+        return IndexPolicy::from_json(nlohmann::json::parse(h5::get_attr_string(root, "policy")));
+    } catch (const nlohmann::json::exception& e) {
+        throw DataError("'" + path + "': policy attribute is not JSON (" + e.what() + ")");
+    }
+}
+
+}  // namespace
+
+IndexPolicy Dictionary::stored_policy(const std::string& path) {
+    if (!fs::is_file(path)) {
+        throw NoInputError("this dataset has no search index ('" + path + "' does not exist)");
+    }
+    const std::lock_guard lock(h5::library_mutex());
+    try {
+        h5::Handle file = h5::open_kiln_file(path, "index", "index dictionary");
+        return policy_of(path, file.id());
+    } catch (const IoError& e) {
+        throw DataError("'" + path + "': cannot read its policy attribute (" + e.what() + ")");
+    }
+}
+
 Dictionary Dictionary::open(const std::string& path, const store::Catalog& catalog) {
     if (!fs::is_file(path)) {
         throw NoInputError("this dataset has no search index ('" + path + "' does not exist); " +
@@ -162,12 +187,7 @@ Dictionary Dictionary::open(const std::string& path, const store::Catalog& catal
     d.records = static_cast<std::uint64_t>(h5::get_attr_int(root, "records"));
     if (h5::has_attr(root, "extras_digest"))
         d.extras_digest = h5::get_attr_string(root, "extras_digest");
-    try {
-        d.policy =
-            IndexPolicy::from_json(nlohmann::json::parse(h5::get_attr_string(root, "policy")));
-    } catch (const nlohmann::json::exception& e) {
-        throw DataError("'" + path + "': policy attribute is not JSON (" + e.what() + ")");
-    }
+    d.policy = policy_of(path, root);
     {
         h5::Handle g = h5::open_group(root, "shards");
         d.shard_ids = h5::read_u64(g.id(), "id");

@@ -79,40 +79,39 @@ Handle chunked_create(hid_t loc, const std::string& name, hid_t type, hsize_t n,
 // Paged columns (see Layout): the page checksums are of the bytes as stored, little-endian.
 static_assert(std::endian::native == std::endian::little, "paged columns assume little-endian");
 constexpr std::uint64_t kCompactBytes = 16 * 1024;
-constexpr std::uint64_t kMaxPages = 4096;  // 32 KiB of checksums, well under an attribute's 64
-
-// 16 KiB, doubled until kMaxPages pages cover the column.
-std::uint64_t page_bytes(std::uint64_t bytes) {
-    std::uint64_t page = 16 * 1024;
-    while (page * kMaxPages < bytes) page *= 2;
-    return page;
-}
+// 48 KiB of 32-bit checksums, under the 64 KiB of an attribute in the object header.
+constexpr std::uint64_t kMaxPages = 12288;
 
 std::uint64_t page_count(std::uint64_t bytes, std::uint64_t page) {
     return std::max<std::uint64_t>(1, (bytes + page - 1) / page);
 }
 
-void set_attr_u64s(hid_t loc, const std::string& name, const std::vector<std::uint64_t>& values) {
+// The checksum of a page: the low 32 bits of its xxh3-64 (as strong as HDF5's Fletcher-32).
+std::uint32_t page_checksum(const std::uint8_t* data, std::uint64_t size) {
+    return static_cast<std::uint32_t>(xxh3_64(data, size));
+}
+
+void set_attr_u32s(hid_t loc, const std::string& name, const std::vector<std::uint32_t>& values) {
     const hsize_t dims[1] = {values.size()};
     Handle space(check_id(H5Screate_simple(1, dims, nullptr), "H5Screate_simple"), H5Sclose);
-    Handle attr(check_id(H5Acreate2(loc, name.c_str(), H5T_NATIVE_UINT64, space.id(), H5P_DEFAULT,
+    Handle attr(check_id(H5Acreate2(loc, name.c_str(), H5T_NATIVE_UINT32, space.id(), H5P_DEFAULT,
                                     H5P_DEFAULT),
                          "cannot create attribute '" + name + "'"),
                 H5Aclose);
-    check(H5Awrite(attr.id(), H5T_NATIVE_UINT64, values.data()),
+    check(H5Awrite(attr.id(), H5T_NATIVE_UINT32, values.data()),
           "cannot write attribute '" + name + "'");
 }
 
-std::vector<std::uint64_t> get_attr_u64s(hid_t loc, const std::string& name) {
+std::vector<std::uint32_t> get_attr_u32s(hid_t loc, const std::string& name) {
     Handle attr(
         check_id(H5Aopen(loc, name.c_str(), H5P_DEFAULT), "cannot open attribute '" + name + "'"),
         H5Aclose);
     Handle space(check_id(H5Aget_space(attr.id()), "H5Aget_space " + name), H5Sclose);
     const hssize_t n = H5Sget_simple_extent_npoints(space.id());
     check(n < 0 ? -1 : 0, "extent of attribute '" + name + "'");
-    std::vector<std::uint64_t> out(static_cast<std::size_t>(n));
+    std::vector<std::uint32_t> out(static_cast<std::size_t>(n));
     if (n > 0) {
-        check(H5Aread(attr.id(), H5T_NATIVE_UINT64, out.data()),
+        check(H5Aread(attr.id(), H5T_NATIVE_UINT32, out.data()),
               "cannot read attribute '" + name + "'");
     }
     return out;
@@ -144,14 +143,14 @@ void write_numeric(hid_t loc, const std::string& name, hid_t type, const std::ve
     if (layout == Layout::paged) {
         // The checksums go in the object header before the data is placed, so the header
         // stays beside the other headers: opening the column costs no read near its data.
-        const std::uint64_t page = page_bytes(bytes);
+        const std::uint64_t page = page_bytes_of_column(bytes);
         const auto* data = reinterpret_cast<const std::uint8_t*>(values.data());
-        std::vector<std::uint64_t> sums;
+        std::vector<std::uint32_t> sums;
         for (std::uint64_t at = 0; at < bytes || sums.empty(); at += page) {
-            sums.push_back(xxh3_64(data + at, std::min(page, bytes - at)));
+            sums.push_back(page_checksum(data + at, std::min(page, bytes - at)));
         }
         set_attr(ds.id(), "xxh3_page_bytes", static_cast<std::int64_t>(page));
-        set_attr_u64s(ds.id(), "xxh3_pages", sums);
+        set_attr_u32s(ds.id(), "xxh3_pages", sums);
     }
     if (n > 0) {
         check(H5Dwrite(ds.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
@@ -179,7 +178,7 @@ bool is_paged(hid_t ds) { return H5Aexists(ds, "xxh3_pages") > 0; }
 constexpr std::uint64_t kReadBytes = 1U << 20U;
 
 // Bytes [begin, end) of paged column `ds` of `n` elements of `elem` bytes, into `out`: the
-// pages they lie in are read and checked against their xxh3-64. DataError naming the file
+// pages they lie in are read and checked against their checksums. DataError naming the file
 // and the column when one differs (the file was changed after it was written).
 void read_pages(hid_t ds, const std::string& name, std::uint64_t n, std::size_t elem,
                 std::uint64_t begin, std::uint64_t end, void* out) {
@@ -189,7 +188,7 @@ void read_pages(hid_t ds, const std::string& name, std::uint64_t n, std::size_t 
     };
     const std::uint64_t bytes = n * elem;
     const auto page_attr = get_attr_int(ds, "xxh3_page_bytes");
-    const auto sums = get_attr_u64s(ds, "xxh3_pages");
+    const auto sums = get_attr_u32s(ds, "xxh3_pages");
     if (page_attr <= 0 || static_cast<std::uint64_t>(page_attr) % elem != 0) {
         throw damaged("page size " + std::to_string(page_attr) + " is not a positive multiple of " +
                       std::to_string(elem) + " bytes");
@@ -221,9 +220,10 @@ void read_pages(hid_t ds, const std::string& name, std::uint64_t n, std::size_t 
     };
     const auto check_page = [&](std::uint64_t p, const std::uint8_t* data) {
         const std::uint64_t size = std::min(page, bytes - p * page);
-        if (xxh3_64(data, size) != sums[p]) {
+        if (page_checksum(data, size) != sums[p]) {
             throw damaged("page " + std::to_string(p) + " (bytes [" + std::to_string(p * page) +
-                          ", " + std::to_string(p * page + size) + ")) does not match its xxh3");
+                          ", " + std::to_string(p * page + size) +
+                          ")) does not match its checksum");
         }
     };
     const auto page_end = [&](std::uint64_t p) { return std::min((p + 1) * page, bytes); };
@@ -383,6 +383,12 @@ Handle string_transfer(hsize_t n) {
 }  // namespace
 
 void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+std::uint64_t page_bytes_of_column(std::uint64_t column_bytes) {
+    std::uint64_t page = 16 * 1024;
+    while (page * kMaxPages < column_bytes) page *= 2;
+    return page;
+}
 
 std::recursive_mutex& library_mutex() { return hdf5_library_mutex(); }
 

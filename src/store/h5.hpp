@@ -72,11 +72,15 @@ bool exists(hid_t loc, const std::string& name);
 /// - `chunked`: chunks of up to 16 384 elements, each with HDF5's Fletcher-32. For files read
 ///   whole or in large pieces (shards, catalog).
 /// - `paged`: one piece (compact, inside the dataset's object header, up to 16 KiB; else
-///   contiguous), with the xxh3-64 of every page in the attribute `xxh3_pages` and the page
-///   size in `xxh3_page_bytes`. A read of a few elements costs one read of the disk where a
-///   chunked column costs its chunk B-tree node and a whole chunk. For files read a few
-///   elements at a time (the search index).
+///   contiguous), with a checksum of every page (the low 32 bits of its xxh3-64) in the
+///   attribute `xxh3_pages` and the page size in `xxh3_page_bytes`. A read of a few elements costs
+///   one read of the disk where a chunked column costs its chunk B-tree node and a whole chunk. For
+///   files read a few elements at a time (the search index).
 enum class Layout { chunked, paged };
+
+/// The page of a paged column of `column_bytes` bytes: 16 KiB, doubled while the column
+/// would have more than 12 288 pages (48 KiB of checksums in the object header).
+std::uint64_t page_bytes_of_column(std::uint64_t column_bytes);
 
 /// 1-D datasets written whole.
 void write_u64(hid_t loc, const std::string& name, const std::vector<std::uint64_t>& values,

@@ -219,6 +219,23 @@ expect_output "0 segments built"
 expect_output "segments merged"
 expect_exit 0 "$KILN" search "$D" 'material.elements:O' --explain
 expect_output "index:  merged"
+# ... also when a column of the dictionary is damaged: the keyword fields come from its policy
+# attribute, so no segment is rebuilt without custom.label; the dictionary is written again.
+$PY - "$D/index/dictionary.h5" <<'PY'
+import h5py, sys
+with h5py.File(sys.argv[1], "r") as f:
+    column = f["fields/records"][:].tobytes()
+raw = bytearray(open(sys.argv[1], "rb").read())
+at = raw.find(column)
+assert at >= 0
+raw[at] ^= 0x5A
+open(sys.argv[1], "wb").write(bytes(raw))
+PY
+expect_exit 0 "$KILN" index "$D" --no-fsync
+expect_output "0 segments built"
+expect_output "dictionary written"
+expect_exit 0 "$KILN" search "$D" 'material.elements:O' --explain
+expect_output "index:  merged"
 rm "$D/index/merged.h5"
 pass "merged index: the same answers for 1 and 2 ranks, kept current by kiln index, a stale one unused"
 

@@ -60,6 +60,11 @@ public:
     /// index is missing, DataError when it was built from other shards; both say how to
     /// rebuild it.
     static Dictionary open(const std::string& path, const store::Catalog& catalog);
+    /// The index policy (keyword fields) the dictionary at `path` was built with, read from
+    /// its attribute alone: known even when the index is older than the shards or a column
+    /// of it is damaged. NoInputError when there is no dictionary, DataError when the
+    /// attribute cannot be read.
+    static IndexPolicy stored_policy(const std::string& path);
 
     std::string path;
     std::uint64_t records = 0;
