@@ -502,7 +502,7 @@ struct SegmentReader::Impl {
     std::map<std::pair<std::size_t, std::size_t>, std::unique_ptr<RowBlock>> row_blocks;
     std::map<std::size_t, std::unique_ptr<NumberColumn>> numbers;
     // The numbers index: per field, its block heads; per (field, block of kNumberBlock
-    // numbers), the block's values and rows.
+    // numbers), the block's rows, and its values once a range has ended in it.
     std::map<std::size_t, std::unique_ptr<std::vector<double>>> number_heads;
     std::map<std::pair<std::size_t, std::size_t>, std::unique_ptr<NumberColumn>> number_blocks;
     std::map<std::size_t, std::unique_ptr<std::vector<std::uint32_t>>> term_of_row;  // null: multi
@@ -723,37 +723,47 @@ struct SegmentReader::Impl {
         return slots;
     }
 
-    // Reads the blocks [first, last] of f's numbers (blocks of kNumberBlock) not read yet, with
-    // one read of their values and one of their rows (caller holds cache_mutex).
-    void load_number_blocks(const SegmentField& f, std::size_t first, std::size_t last) {
+    // Reads the blocks [first, last] of f's numbers (blocks of kNumberBlock) not read yet: one
+    // read of their rows and, with `values`, one of their values. A range needs the values of
+    // its two end blocks only; the blocks between give their rows (caller holds cache_mutex).
+    void load_number_blocks(const SegmentField& f, std::size_t first, std::size_t last,
+                            bool values) {
         const std::size_t fi = index_of(f);
-        while (first <= last && number_blocks.count({fi, first}) != 0) ++first;
-        while (last > first && number_blocks.count({fi, last}) != 0) --last;
+        const auto missing = [&](std::size_t k) {
+            const auto it = number_blocks.find({fi, k});
+            return it == number_blocks.end() || (values && it->second->values.empty());
+        };
+        while (first <= last && !missing(first)) ++first;
+        while (last > first && !missing(last)) --last;
         if (first > last) return;
         const std::uint64_t n = f.number_end - f.number_begin;
         const std::uint64_t begin = first * kNumberBlock;
         const std::uint64_t end = std::min(n, (last + 1) * kNumberBlock);
         NumberColumn read;
         read_h5(f, [&] {
-            read.values = h5::read_f64(numbers_group.id(), "values", f.number_begin + begin,
-                                       f.number_begin + end);
+            if (values) {
+                read.values = h5::read_f64(numbers_group.id(), "values", f.number_begin + begin,
+                                           f.number_begin + end);
+            }
             read.rows = h5::read_u32(numbers_group.id(), "rows", f.number_begin + begin,
                                      f.number_begin + end);
         });
         const std::vector<double>& h = *number_heads.at(fi);
         for (std::size_t k = first; k <= last; ++k) {
             auto& slot = number_blocks[{fi, k}];
-            if (slot) continue;
             const auto lo = static_cast<std::ptrdiff_t>(k * kNumberBlock - begin);
             const auto hi =
                 static_cast<std::ptrdiff_t>(std::min(end, (k + 1) * kNumberBlock) - begin);
-            auto b = std::make_unique<NumberColumn>();
-            b->values.assign(read.values.begin() + lo, read.values.begin() + hi);
-            b->rows.assign(read.rows.begin() + lo, read.rows.begin() + hi);
-            if (b->values.front() != h[k])  // (no NaN is indexed)
-                throw DataError(what(f) + ": the numbers index does not match its numbers");
-            check_rows(f, b->rows);
-            slot = std::move(b);
+            if (!slot) {
+                slot = std::make_unique<NumberColumn>();
+                slot->rows.assign(read.rows.begin() + lo, read.rows.begin() + hi);
+                check_rows(f, slot->rows);
+            }
+            if (values && slot->values.empty()) {
+                slot->values.assign(read.values.begin() + lo, read.values.begin() + hi);
+                if (slot->values.front() != h[k])  // (no NaN is indexed)
+                    throw DataError(what(f) + ": the numbers index does not match its numbers");
+            }
         }
     }
 
@@ -773,7 +783,7 @@ struct SegmentReader::Impl {
         const auto k = static_cast<std::size_t>(std::partition_point(h->begin(), h->end(), before) -
                                                 h->begin());
         if (k == 0) return 0;
-        load_number_blocks(f, k - 1, k - 1);
+        load_number_blocks(f, k - 1, k - 1, true);
         const auto& v = number_blocks.at({index_of(f), k - 1})->values;
         return (k - 1) * kNumberBlock +
                static_cast<std::size_t>(std::partition_point(v.begin(), v.end(), before) -
@@ -784,7 +794,7 @@ struct SegmentReader::Impl {
     // cache_mutex).
     std::vector<std::span<const std::uint32_t>> number_rows(const SegmentField& f,
                                                             std::size_t first, std::size_t last) {
-        load_number_blocks(f, first / kNumberBlock, (last - 1) / kNumberBlock);
+        load_number_blocks(f, first / kNumberBlock, (last - 1) / kNumberBlock, false);
         std::vector<std::span<const std::uint32_t>> out;
         for (std::size_t k = first / kNumberBlock; k <= (last - 1) / kNumberBlock; ++k) {
             const auto& rows = number_blocks.at({index_of(f), k})->rows;
