@@ -135,7 +135,7 @@ Handle paged_create(hid_t loc, const std::string& name, hid_t type, hsize_t n,
 
 template <typename T>
 void write_numeric(hid_t loc, const std::string& name, hid_t type, const std::vector<T>& values,
-                   Layout layout = Layout::chunked) {
+                   Layout layout) {
     const auto n = static_cast<hsize_t>(values.size());
     const std::uint64_t bytes = n * sizeof(T);
     Handle ds = layout == Layout::paged ? paged_create(loc, name, type, n, bytes)
@@ -280,15 +280,20 @@ struct Selection {
     hsize_t count = 0;
 };
 
-Selection select_range(hid_t ds, const std::string& name, std::uint64_t begin, std::uint64_t end) {
-    Selection s;
-    s.file_space = Handle(check_id(H5Dget_space(ds), "H5Dget_space " + name), H5Sclose);
-    const hssize_t n = H5Sget_simple_extent_npoints(s.file_space.id());
-    if (begin > end || n < 0 || end > static_cast<std::uint64_t>(n)) {
+void check_range(const std::string& name, std::uint64_t n, std::uint64_t begin, std::uint64_t end) {
+    if (begin > end || end > n) {
         throw DataError("dataset '" + name + "' has " + std::to_string(n) +
                         " elements; elements [" + std::to_string(begin) + ", " +
                         std::to_string(end) + ") were asked for");
     }
+}
+
+Selection select_range(hid_t ds, const std::string& name, std::uint64_t begin, std::uint64_t end) {
+    Selection s;
+    s.file_space = Handle(check_id(H5Dget_space(ds), "H5Dget_space " + name), H5Sclose);
+    const hssize_t n = H5Sget_simple_extent_npoints(s.file_space.id());
+    check(n < 0 ? -1 : 0, "extent of '" + name + "'");
+    check_range(name, static_cast<std::uint64_t>(n), begin, end);
     s.count = end - begin;
     if (s.count == 0) return s;
     const hsize_t start[1] = {begin};
@@ -336,11 +341,13 @@ template <typename T>
 std::vector<T> read_numeric_range(hid_t loc, const std::string& name, hid_t type,
                                   std::uint64_t begin, std::uint64_t end) {
     Handle ds = open_dataset(loc, name);
-    Selection s = select_range(ds.id(), name, begin, end);
-    if (!is_paged(ds.id())) return read_selected<T>(ds.id(), name, type, std::move(s));
+    if (!is_paged(ds.id())) {
+        return read_selected<T>(ds.id(), name, type, select_range(ds.id(), name, begin, end));
+    }
+    const std::uint64_t n = extent_of(ds.id(), name);
+    check_range(name, n, begin, end);
     std::vector<T> out(static_cast<std::size_t>(end - begin));
-    read_pages(ds.id(), name, extent_of(ds.id(), name), sizeof(T), begin * sizeof(T),
-               end * sizeof(T), out.data());
+    read_pages(ds.id(), name, n, sizeof(T), begin * sizeof(T), end * sizeof(T), out.data());
     return out;
 }
 
@@ -348,15 +355,15 @@ template <typename T>
 std::vector<T> read_numeric_at(hid_t loc, const std::string& name, hid_t type,
                                const std::vector<std::uint64_t>& rows) {
     Handle ds = open_dataset(loc, name);
-    Selection s = select_rows(ds.id(), name, rows);
     if (!is_paged(ds.id()) || rows.empty()) {
-        return read_selected<T>(ds.id(), name, type, std::move(s));
+        return read_selected<T>(ds.id(), name, type, select_rows(ds.id(), name, rows));
     }
     // The span of the rows, checked page by page, then picked.
     const auto [lo, hi] = std::minmax_element(rows.begin(), rows.end());
+    const std::uint64_t n = extent_of(ds.id(), name);
+    check_range(name, n, *lo, *hi + 1);
     std::vector<T> span(static_cast<std::size_t>(*hi + 1 - *lo));
-    read_pages(ds.id(), name, extent_of(ds.id(), name), sizeof(T), *lo * sizeof(T),
-               (*hi + 1) * sizeof(T), span.data());
+    read_pages(ds.id(), name, n, sizeof(T), *lo * sizeof(T), (*hi + 1) * sizeof(T), span.data());
     std::vector<T> out;
     out.reserve(rows.size());
     for (const std::uint64_t r : rows) out.push_back(span[r - *lo]);
@@ -611,10 +618,7 @@ std::string read_string(hid_t loc, const std::string& name) {
 
 std::uint64_t extent(hid_t loc, const std::string& name) {
     Handle ds = open_dataset(loc, name);
-    Handle space(check_id(H5Dget_space(ds.id()), "H5Dget_space " + name), H5Sclose);
-    const hssize_t n = H5Sget_simple_extent_npoints(space.id());
-    check(n < 0 ? -1 : 0, "extent of '" + name + "'");
-    return static_cast<std::uint64_t>(n);
+    return extent_of(ds.id(), name);
 }
 
 void set_attr(hid_t loc, const std::string& name, std::int64_t value) {
@@ -766,11 +770,7 @@ std::string read_bytes(hid_t dataset, std::uint64_t offset, std::uint64_t size) 
     if (is_paged(dataset)) {
         const std::string name = object_name(dataset);
         const std::uint64_t n = extent_of(dataset, name);
-        if (offset > n || size > n - offset) {
-            throw DataError("'" + file_name(dataset) + "', column '" + name + "' has " +
-                            std::to_string(n) + " bytes; bytes [" + std::to_string(offset) + ", " +
-                            std::to_string(offset + size) + ") were asked for");
-        }
+        check_range(name, n, offset, offset + size);
         read_pages(dataset, name, n, 1, offset, offset + size, out.data());
         return out;
     }
