@@ -543,7 +543,7 @@ struct SegmentReader::Impl {
         }
     }
 
-    // Runs `read` (HDF5 reads of f's data) under the library lock. A page whose xxh3 (or, in
+    // Runs `read` (HDF5 reads of f's data) under the library lock. A page whose checksum (or, in
     // segments written before paged columns, a chunk whose Fletcher-32) does not match is a
     // DataError naming the file; other read failures stay I/O errors.
     template <class Read>
@@ -551,7 +551,10 @@ struct SegmentReader::Impl {
         try {
             const std::lock_guard lock(h5::library_mutex());
             read();
-        } catch (const DataError& e) {  // a page that does not match its xxh3
+        } catch (const DataError& e) {
+            // From the HDF5 layer: a page that does not match its checksum, or a read past a
+            // column's end. A check of `read`'s own names the field already.
+            if (std::string_view(e.what()).starts_with(what(f))) throw;
             throw DataError(what(f) + ": the file is damaged (" + e.what() +
                             "); `kiln index DATA --rebuild` writes it again");
         } catch (const IoError& e) {
@@ -736,6 +739,10 @@ struct SegmentReader::Impl {
         while (first <= last && !missing(first)) ++first;
         while (last > first && !missing(last)) --last;
         if (first > last) return;
+        // Rows only when a block has none yet (a block read for its rows may now need values).
+        bool rows = false;
+        for (std::size_t k = first; k <= last && !rows; ++k)
+            rows = !number_blocks.contains({fi, k});
         const std::uint64_t n = f.number_end - f.number_begin;
         const std::uint64_t begin = first * kNumberBlock;
         const std::uint64_t end = std::min(n, (last + 1) * kNumberBlock);
@@ -745,8 +752,10 @@ struct SegmentReader::Impl {
                 read.values = h5::read_f64(numbers_group.id(), "values", f.number_begin + begin,
                                            f.number_begin + end);
             }
-            read.rows = h5::read_u32(numbers_group.id(), "rows", f.number_begin + begin,
-                                     f.number_begin + end);
+            if (rows) {
+                read.rows = h5::read_u32(numbers_group.id(), "rows", f.number_begin + begin,
+                                         f.number_begin + end);
+            }
         });
         const std::vector<double>& h = *number_heads.at(fi);
         for (std::size_t k = first; k <= last; ++k) {
