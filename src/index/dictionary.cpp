@@ -40,6 +40,18 @@ std::string shards_digest(const store::Catalog& catalog) {
     return h.digest().hex();
 }
 
+std::string segments_digest(std::vector<MergedShard> shards) {
+    std::sort(shards.begin(), shards.end(),
+              [](const MergedShard& a, const MergedShard& b) { return a.shard_id < b.shard_id; });
+    Hasher128 h;
+    for (const auto& s : shards) {
+        const std::string line = std::to_string(s.shard_id) + " " + std::to_string(s.records) +
+                                 " " + s.segment_checksum + "\n";
+        h.update(line.data(), line.size());
+    }
+    return h.digest().hex();
+}
+
 void write_dictionary(const std::string& data_dir, const store::Catalog& catalog,
                       const IndexPolicy& policy, bool durable, const std::string& extras_digest) {
     const store::Layout layout(data_dir);
@@ -112,6 +124,10 @@ void write_dictionary(const std::string& data_dir, const store::Catalog& catalog
     constexpr auto kPaged = h5::Layout::paged;  // read a few elements at a time
     h5::write_kiln_file(path, "index", durable, h5::kHeadersTogether, [&](hid_t root) {
         h5::set_attr(root, "shards_digest", shards_digest(catalog));
+        std::vector<MergedShard> segments;
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            segments.push_back({ids[i], 0, records[i], checksums[i]});
+        h5::set_attr(root, "segments_digest", segments_digest(segments));
         h5::set_attr(root, "policy", policy.to_json().dump());
         h5::set_attr(root, "records", static_cast<std::int64_t>(total));
         if (!extras_digest.empty()) h5::set_attr(root, "extras_digest", extras_digest);
@@ -187,6 +203,8 @@ Dictionary Dictionary::open(const std::string& path, const store::Catalog& catal
     d.records = static_cast<std::uint64_t>(h5::get_attr_int(root, "records"));
     if (h5::has_attr(root, "extras_digest"))
         d.extras_digest = h5::get_attr_string(root, "extras_digest");
+    if (h5::has_attr(root, "segments_digest"))
+        d.segments_digest = h5::get_attr_string(root, "segments_digest");
     d.policy = policy_of(path, root);
     {
         h5::Handle g = h5::open_group(root, "shards");
@@ -233,6 +251,56 @@ Dictionary Dictionary::open(const std::string& path, const store::Catalog& catal
         }
         f.term_begin = term_offsets[i];
         f.term_end = term_offsets[i + 1];
+    }
+    return d;
+}
+
+std::optional<Dictionary> Dictionary::for_merged(const std::string& path,
+                                                 const store::Catalog& catalog,
+                                                 const SegmentReader& merged) {
+    if (!fs::is_file(path)) return std::nullopt;
+    try {
+        const std::lock_guard lock(h5::library_mutex());
+        h5::Handle file = h5::open_kiln_file(path, "index", "index dictionary");
+        const hid_t root = file.id();
+        if (!h5::has_attr(root, "segments_digest") ||
+            h5::get_attr_string(root, "shards_digest") != shards_digest(catalog) ||
+            h5::get_attr_string(root, "segments_digest") !=
+                index::segments_digest(merged.merged_shards())) {
+            return std::nullopt;
+        }
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+    std::map<std::uint64_t, const MergedShard*> by_id;
+    for (const auto& s : merged.merged_shards()) by_id[s.shard_id] = &s;
+    if (by_id.size() != catalog.shards.size()) return std::nullopt;
+    Dictionary d;
+    d.path = merged.path();
+    d.records = merged.records();
+    try {
+        d.policy = merged.policy();
+    } catch (const nlohmann::json::exception& e) {
+        throw DataError("'" + merged.path() + "': policy attribute is not JSON (" + e.what() + ")");
+    }
+    for (const auto& s : catalog.shards) {  // catalog order, as Dictionary::open
+        const auto it = by_id.find(s.id);
+        if (it == by_id.end()) return std::nullopt;
+        d.shard_ids.push_back(s.id);
+        d.shard_records.push_back(it->second->records);
+        d.segment_checksums.push_back(it->second->segment_checksum);
+    }
+    std::vector<std::uint64_t> every(catalog.shards.size());
+    for (std::size_t i = 0; i < every.size(); ++i) every[i] = i;
+    for (const auto& f : merged.fields()) {  // sorted by name, as the dictionary's
+        DictionaryField g;
+        g.name = f.name;
+        g.type = f.type;
+        g.records = f.records;
+        g.shards = every;
+        g.shard_min.assign(every.size(), f.number_min);
+        g.shard_max.assign(every.size(), f.number_max);
+        d.fields.push_back(std::move(g));
     }
     return d;
 }

@@ -1,6 +1,7 @@
 #include "kiln/index/search.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -20,6 +21,10 @@ namespace {
 
 using Kind = QueryNode::Kind;
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// A count-by over a field of at most this many terms intersects each term's posting with the
+// hits; over more, it looks up each hit's term (SegmentReader::term_of_row), which costs a
+// pass over every row of the segment once.
+constexpr std::size_t kFewTerms = 64;
 
 std::optional<double> parse_number(std::string_view s) {
     if (s.empty()) return std::nullopt;
@@ -78,9 +83,9 @@ struct HitOrder {
 class DenseRows {
 public:
     DenseRows(const Roaring& rows, std::uint64_t records) : bits_((records + 63) / 64) {
-        for (const std::uint32_t r : rows) {
+        for_each_row(rows, [&](std::uint32_t r) {
             if (r < records) bits_[r >> 6U] |= std::uint64_t{1} << (r & 63U);
-        }
+        });
     }
     [[nodiscard]] bool contains(std::uint32_t r) const {
         return (r >> 6U) < bits_.size() && ((bits_[r >> 6U] >> (r & 63U)) & 1U) != 0;
@@ -88,6 +93,32 @@ public:
 
 private:
     std::vector<std::uint64_t> bits_;
+};
+
+// Which of a merged segment's shards holds a row (always 0 for a shard's own segment): the
+// shard of each block of 64 rows, then a step past the shards that end inside the block.
+// A table lookup, not a binary search per row, for passes over a whole column.
+class ShardOfRow {
+public:
+    ShardOfRow(const std::vector<MergedShard>& shards, std::uint64_t records) : shards_(shards) {
+        if (shards_.size() < 2) return;
+        first_.resize(static_cast<std::size_t>((records + 63) / 64));
+        std::uint32_t k = 0;
+        for (std::size_t b = 0; b < first_.size(); ++b) {
+            while (k + 1 < shards_.size() && b * 64 >= shards_[k + 1].row_base) ++k;
+            first_[b] = k;
+        }
+    }
+    [[nodiscard]] std::size_t operator()(std::uint32_t row) const {
+        if (shards_.size() < 2) return 0;
+        std::size_t k = first_.at(row >> 6U);
+        while (k + 1 < shards_.size() && row >= shards_[k + 1].row_base) ++k;
+        return k;
+    }
+
+private:
+    const std::vector<MergedShard>& shards_;
+    std::vector<std::uint32_t> first_;
 };
 
 class Evaluator {
@@ -251,23 +282,34 @@ ShardResult shard_result_from_json(const nlohmann::json& j) {
 }
 
 Searcher::Searcher(const std::string& data_dir)
-    : data_dir_(data_dir),
-      catalog_(store::read_catalog(store::Layout(data_dir).catalog())),
-      dictionary_(Dictionary::open(store::Layout(data_dir).dictionary(), catalog_)) {
-    const std::string path = store::Layout(data_dir).merged_segment();
-    if (!fs::is_file(path)) return;
-    try {
-        auto merged = std::make_unique<SegmentReader>(path);
-        if (merged_segment_is_current(*merged, dictionary_)) {
-            merged_ = std::move(merged);
-        } else {
-            log::warn("'" + path +
-                      "' was merged from older segments: searching the segments of each shard "
-                      "instead (`kiln index DATA` merges them again)");
+    : data_dir_(data_dir), catalog_(store::read_catalog(store::Layout(data_dir).catalog())) {
+    const store::Layout layout(data_dir);
+    const std::string path = layout.merged_segment();
+    std::unique_ptr<SegmentReader> merged;
+    if (fs::is_file(path)) {
+        try {
+            merged = std::make_unique<SegmentReader>(path);
+            // Merged from the segments of the catalog's very shards: it answers every query
+            // and knows every field, so no more of dictionary.h5 than two attributes is read.
+            if (auto d = Dictionary::for_merged(layout.dictionary(), catalog_, *merged)) {
+                dictionary_ = std::move(*d);
+                merged_ = std::move(merged);
+                return;
+            }
+        } catch (const Error& e) {
+            log::warn("'" + path + "' is not used: " + e.what() +
+                      " (`kiln index DATA --merge` writes it again)");
+            merged.reset();
         }
-    } catch (const Error& e) {
-        log::warn("'" + path + "' is not used: " + e.what() +
-                  " (`kiln index DATA --merge` writes it again)");
+    }
+    dictionary_ = Dictionary::open(layout.dictionary(), catalog_);
+    if (!merged) return;
+    if (merged_segment_is_current(*merged, dictionary_)) {
+        merged_ = std::move(merged);
+    } else {
+        log::warn("'" + path +
+                  "' was merged from older segments: searching the segments of each shard "
+                  "instead (`kiln index DATA` merges them again)");
     }
 }
 
@@ -545,17 +587,22 @@ ShardResult Searcher::evaluate(const PreparedQuery& q, const SegmentReader& seg)
         if (const SegmentField* f = seg.field(req.count_by)) {
             if (has_text(f->type)) {
                 const auto& texts = seg.term_texts(*f);
-                if (const auto* ords = seg.term_of_row(*f)) {  // one pass over the hits
+                // Few terms, or several terms per record: each posting intersected with the
+                // hits (no pass over every row of the segment). Many terms of one per record:
+                // each row's term, then one pass over the hits.
+                const auto* ords = texts.size() > kFewTerms ? seg.term_of_row(*f) : nullptr;
+                if (ords != nullptr) {
                     std::vector<std::uint64_t> n(texts.size());
-                    for (const std::uint32_t row : rows) {
+                    for_each_row(rows, [&](std::uint32_t row) {
                         if ((*ords)[row] != SegmentReader::kNoTerm) ++n[(*ords)[row]];
-                    }
+                    });
                     for (std::size_t i = 0; i < n.size(); ++i) {
                         if (n[i] > 0) r.counts[std::string(texts[i])] += n[i];
                     }
-                } else {  // several terms per record: intersect each posting
+                } else {
+                    const auto postings = seg.postings(*f);  // one read for all of them
                     for (std::size_t i = 0; i < texts.size(); ++i) {
-                        const auto c = seg.posting(*f, i).and_cardinality(rows);
+                        const auto c = postings[i]->and_cardinality(rows);
                         if (c > 0) r.counts[std::string(texts[i])] += c;
                     }
                 }
@@ -571,24 +618,39 @@ ShardResult Searcher::evaluate(const PreparedQuery& q, const SegmentReader& seg)
     }
     if (!req.stats.empty()) {
         if (const SegmentField* f = seg.field(req.stats)) {
-            // Summed per shard, then shard after shard: a merged segment gives the very sums
-            // (to the last bit) that its shards' segments give.
-            std::vector<NumberStats> per_shard(std::max<std::size_t>(1, merged.size()));
-            if (const auto* values = seg.value_of_row(*f)) {  // one pass over the hits
-                std::size_t k = 0;  // rows come in order: the shard index only moves forward
-                for (const std::uint32_t row : rows) {
-                    while (k + 1 < merged.size() && row >= merged[k + 1].row_base) ++k;
-                    if (!std::isnan((*values)[row])) per_shard[k].add((*values)[row]);
-                }
-            } else {
-                const NumberColumn& nums = seg.numbers(*f);
-                const DenseRows hit(rows, seg.records());
-                for (std::size_t i = 0; i < nums.values.size(); ++i) {
-                    if (hit.contains(nums.rows[i]))
-                        per_shard[shard_of_row(nums.rows[i])].add(nums.values[i]);
-                }
+            // Summed per shard in value order, then shard after shard: a merged segment gives
+            // the very sums (to the last bit) that its shards' segments give. One pass over
+            // the field's column, sorted by value, testing each row against the hits: no
+            // array of a value per row of the segment to build.
+            // Half the rows may be hits, at random: the loop selects, it does not branch (adding
+            // +0.0 leaves a sum that starts at +0.0 as it is, to the bit).
+            struct Sums {
+                double sum = 0, min = kInf, max = -kInf;
+                std::uint64_t count = 0;
+            };
+            std::vector<Sums> per_shard(std::max<std::size_t>(1, merged.size()));
+            const NumberColumn& nums = seg.numbers(*f);
+            const DenseRows hit(rows, seg.records());
+            const ShardOfRow shard_of(merged, seg.records());
+            // v where the row is a hit, else `otherwise`, by masking bits.
+            const auto pick = [](double v, std::uint64_t mask, double otherwise) {
+                return std::bit_cast<double>((std::bit_cast<std::uint64_t>(v) & mask) |
+                                             (std::bit_cast<std::uint64_t>(otherwise) & ~mask));
+            };
+            for (std::size_t i = 0; i < nums.values.size(); ++i) {
+                const std::uint32_t row = nums.rows[i];
+                const double v = nums.values[i];
+                const std::uint64_t in = hit.contains(row) ? 1U : 0U;
+                const std::uint64_t mask = 0U - in;
+                Sums& s = per_shard[shard_of(row)];
+                s.sum += pick(v, mask, 0.0);
+                s.min = std::min(s.min, pick(v, mask, kInf));
+                s.max = std::max(s.max, pick(v, mask, -kInf));
+                s.count += in;
             }
-            for (const auto& s : per_shard) r.stats.merge(s);
+            for (const auto& s : per_shard) {
+                if (s.count > 0) r.stats.merge(NumberStats{s.count, s.min, s.max, s.sum});
+            }
         }
     }
     const std::uint64_t keep = req.limit == 0 ? r.matches : req.offset + req.limit;
@@ -620,9 +682,9 @@ ShardResult Searcher::evaluate(const PreparedQuery& q, const SegmentReader& seg)
                     k = {false, false, 0, std::string(texts[i])};
             };
             if (const auto* ords = seg.term_of_row(*f)) {  // one term per record: per hit
-                for (const std::uint32_t row : rows) {
+                for_each_row(rows, [&](std::uint32_t row) {
                     if ((*ords)[row] != SegmentReader::kNoTerm) set_text(row, (*ords)[row]);
-                }
+                });
             } else {  // in text order, so that the first (or, descending, last) text stays
                 for (std::size_t i = 0; i < texts.size(); ++i) {
                     for (const std::uint32_t row : seg.posting(*f, i) & rows) set_text(row, i);
@@ -631,10 +693,10 @@ ShardResult Searcher::evaluate(const PreparedQuery& q, const SegmentReader& seg)
         }
     }
     r.hits.reserve(r.matches);
-    for (const std::uint32_t row : rows) {
+    for_each_row(rows, [&](std::uint32_t row) {
         const auto it = keys.find(row);
         r.hits.push_back(hit_of(row, it != keys.end() ? it->second : SortKey{}));
-    }
+    });
     const HitOrder order{true, desc};
     if (r.hits.size() > keep) {
         std::partial_sort(r.hits.begin(), r.hits.begin() + static_cast<std::ptrdiff_t>(keep),
@@ -881,8 +943,10 @@ IndexUpdate update_index(const std::string& data_dir, const IndexPolicy& policy,
         bool current = false;
         try {
             const Dictionary d = Dictionary::open(layout.dictionary(), catalog);
+            // A dictionary written before it recorded segments_digest is written again, so
+            // that searches of a merged index can skip it (Dictionary::for_merged).
             current = d.policy.keyword_fields == policy.keyword_fields &&
-                      d.extras_digest == extras_digest;
+                      d.extras_digest == extras_digest && !d.segments_digest.empty();
         } catch (const Error&) {
             // missing, stale or unreadable: rebuilt below
         }

@@ -932,6 +932,7 @@ IndexPolicy SegmentReader::policy() const {
 }
 const std::vector<SegmentField>& SegmentReader::fields() const { return impl_->fields; }
 const std::vector<MergedShard>& SegmentReader::merged_shards() const { return impl_->merged; }
+const std::string& SegmentReader::path() const { return impl_->path; }
 
 void SegmentReader::check_every_chunk() const {
     const Impl& m = *impl_;
@@ -1172,7 +1173,6 @@ const std::vector<std::uint32_t>* SegmentReader::term_of_row(const SegmentField&
             return it->second.get();
         }
     }
-    const auto& texts = term_texts(f);
     auto ords = std::make_unique<std::vector<std::uint32_t>>(m.records, kNoTerm);
     bool single = true;
     // Term i at `row`; false (and not single) when the row has a term already.
@@ -1189,10 +1189,9 @@ const std::vector<std::uint32_t>* SegmentReader::term_of_row(const SegmentField&
             }
         }
     } else {
-        for (std::size_t i = 0; i < texts.size() && single; ++i) {
-            for (const std::uint32_t row : posting(f, i)) {
-                if (!assign(i, row)) break;
-            }
+        const auto all = postings(f);  // one read for all of them
+        for (std::size_t i = 0; i < all.size() && single; ++i) {
+            for_each_row(*all[i], [&](std::uint32_t row) { single = single && assign(i, row); });
         }
     }
     if (!single) ords.reset();

@@ -443,6 +443,22 @@ TEST(Flatten, TextAndDocumentGiveTheSameLeaves) {
     EXPECT_EQ(from_text.size(), 6U);
 }
 
+TEST(ForEachRow, VisitsEveryRowInOrderThroughEveryKindOfContainer) {
+    Roaring r;  // an array container, a bitmap container, a run container, and across them
+    for (std::uint32_t i = 0; i < 3000; i += 7) r.add(i);
+    for (std::uint32_t i = 65536; i < 65536 + 40000; i += 2) r.add(i);
+    r.addRange(200000, 300000);
+    r.runOptimize();
+    r.add(4000000000U);
+    std::vector<std::uint32_t> seen;
+    for_each_row(r, [&](std::uint32_t row) { seen.push_back(row); });
+    EXPECT_EQ(seen, rows_of(r));
+    EXPECT_EQ(seen.size(), 429U + 20000U + 100000U + 1U);
+    seen.clear();
+    for_each_row(Roaring{}, [&](std::uint32_t row) { seen.push_back(row); });
+    EXPECT_TRUE(seen.empty());
+}
+
 TEST(SearchHelpers, FormatNumberAndStats) {
     EXPECT_EQ(format_number(225), "225");
     EXPECT_EQ(format_number(-0.5), "-0.5");

@@ -231,7 +231,10 @@ def main():
     failures = 0
     nonempty = 0
     kiln_s = sql_s = 0.0
-    agg_fields = [f for f in ("kiln.format", "material.elements", "mdf.source_name")
+    # Few terms (kiln.format, mdf.source_name, custom.label), several per record
+    # (material.elements), many of one per record (material.composition): each way kiln counts.
+    agg_fields = [f for f in ("kiln.format", "material.elements", "mdf.source_name",
+                              "material.composition", "custom.label")
                   if f in d.text_fields]
     for i in range(a.queries):
         q = g.tree()

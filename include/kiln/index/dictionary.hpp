@@ -4,7 +4,8 @@
 // each term and how often, so a query opens only shards that can match. Layout:
 //
 //   /                      attrs kiln_schema_version, kind="index", shards_digest, policy,
-//                          records
+//                          records, segments_digest (see segments_digest(): a search of a
+//                          merged index reads these two attributes and no more of the file)
 //   /shards/id             u64[S]   shards in catalog order
 //   /shards/records        u64[S]
 //   /shards/segment_checksum str[S] xxh3-128 of each segment file
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "kiln/index/fields.hpp"
+#include "kiln/index/segment.hpp"
 #include "kiln/store/catalog.hpp"
 
 namespace kiln::index {
@@ -43,13 +45,17 @@ inline constexpr std::uint64_t kMaxListedTerms = 4096;
 /// Digest of a catalog's shard table (ids and checksums): the dictionary and every segment
 /// record the one they were built from, so an index older than its shards is detected.
 [[nodiscard]] std::string shards_digest(const store::Catalog& catalog);
+/// Digest of the segments an index was built from: each shard's id, records and segment file
+/// checksum, in id order (row_base is not part of it). The dictionary records it; a merged
+/// segment's /shards table gives it.
+[[nodiscard]] std::string segments_digest(std::vector<MergedShard> shards);
 
 struct DictionaryField {
     std::string name;
     FieldType type = FieldType::kKeyword;
     std::uint64_t records = 0;
-    std::vector<std::uint64_t> shards;  // indexes into Dictionary::shard_ids
-    std::vector<std::uint64_t> shard_records;
+    std::vector<std::uint64_t> shards;         // indexes into Dictionary::shard_ids
+    std::vector<std::uint64_t> shard_records;  // empty from Dictionary::of_merged
     std::vector<double> shard_min, shard_max;
     std::uint64_t term_begin = 0, term_end = 0;  // listed terms (may be none)
 };
@@ -65,11 +71,23 @@ public:
     /// of it is damaged. NoInputError when there is no dictionary, DataError when the
     /// attribute cannot be read.
     static IndexPolicy stored_policy(const std::string& path);
+    /// The dictionary a search needs, from a merged segment, when the dictionary at `path`
+    /// was built from `catalog`'s shards and from the very segments `merged` was merged from
+    /// (two attributes of its root say so; nothing else of it is read). Fields, types, record
+    /// counts and policy come from `merged`; every shard is a candidate for every field (the
+    /// merged segment answers for all of them at once), a field's numeric range is its range
+    /// over the dataset, no terms are listed, and extras_digest is empty. nullopt when that
+    /// is not so, or the dictionary cannot tell (missing, unreadable, or written before it
+    /// recorded segments_digest): Dictionary::open then says what is wrong.
+    static std::optional<Dictionary> for_merged(const std::string& path,
+                                                const store::Catalog& catalog,
+                                                const SegmentReader& merged);
 
     std::string path;
     std::uint64_t records = 0;
     IndexPolicy policy;
-    std::string extras_digest;  // of the predictions indexed as predicted.* ("" for none)
+    std::string extras_digest;    // of the predictions indexed as predicted.* ("" for none)
+    std::string segments_digest;  // "" when written before kiln recorded it
     std::vector<std::uint64_t> shard_ids;
     std::vector<std::uint64_t> shard_records;
     std::vector<std::string> segment_checksums;

@@ -89,7 +89,9 @@ struct PreparedQuery {
 
 class Searcher {
 public:
-    /// Opens DATA's catalog and index dictionary (see Dictionary::open for the errors).
+    /// Opens DATA's catalog and index dictionary (see Dictionary::open for the errors); when
+    /// DATA/index/merged.h5 was merged from the dictionary's segments, two attributes of the
+    /// dictionary and the merged segment's own field table instead (Dictionary::for_merged).
     explicit Searcher(const std::string& data_dir);
 
     /// Parses the query and resolves every field: an unknown field is a UsageError naming
