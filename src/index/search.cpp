@@ -25,6 +25,9 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // hits; over more, it looks up each hit's term (SegmentReader::term_of_row), which costs a
 // pass over every row of the segment once.
 constexpr std::size_t kFewTerms = 64;
+// --stats over fewer hits than 1/kFewHits of the field's numbers looks up each hit's number;
+// over more, it passes over the field's whole column (see stats_of).
+constexpr std::uint64_t kFewHits = 8;
 
 std::optional<double> parse_number(std::string_view s) {
     if (s.empty()) return std::nullopt;
@@ -120,6 +123,67 @@ private:
     const std::vector<MergedShard>& shards_;
     std::vector<std::uint32_t> first_;
 };
+
+}  // namespace
+
+NumberStats number_stats(const SegmentReader& seg, const SegmentField& f, const Roaring& rows) {
+    struct Sums {
+        double sum = 0, min = kInf, max = -kInf;
+        std::uint64_t count = 0;
+    };
+    const auto& merged = seg.merged_shards();
+    std::vector<Sums> per_shard(std::max<std::size_t>(1, merged.size()));
+    const ShardOfRow shard_of(merged, seg.records());
+    const NumberColumn& nums = seg.numbers(f);
+    const std::uint64_t hits = rows.cardinality();
+    // Few hits of a field of one number per row: each hit's place in the column, marked in
+    // a bitset of places and read back in column order.
+    const auto* at = hits * kFewHits < nums.values.size() ? seg.number_of_row(f) : nullptr;
+    if (at != nullptr) {
+        std::vector<std::uint64_t> places((nums.values.size() + 63) / 64);
+        for_each_row(rows, [&](std::uint32_t row) {
+            const std::uint32_t i = (*at)[row];
+            if (i != SegmentReader::kNoNumber) places[i >> 6U] |= std::uint64_t{1} << (i & 63U);
+        });
+        for (std::size_t w = 0; w < places.size(); ++w) {
+            for (std::uint64_t bits = places[w]; bits != 0; bits &= bits - 1) {
+                const std::size_t i = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+                Sums& s = per_shard[shard_of(nums.rows[i])];
+                s.sum += nums.values[i];
+                s.min = std::min(s.min, nums.values[i]);
+                s.max = std::max(s.max, nums.values[i]);
+                ++s.count;
+            }
+        }
+    } else {
+        // Many hits, at random: one pass over the whole column that tests each row against
+        // a bitset of the hits and selects, without branching (adding +0.0 leaves a sum that
+        // starts at +0.0 as it is, to the bit).
+        const DenseRows hit(rows, seg.records());
+        const auto pick = [](double v, std::uint64_t mask, double otherwise) {
+            return std::bit_cast<double>((std::bit_cast<std::uint64_t>(v) & mask) |
+                                         (std::bit_cast<std::uint64_t>(otherwise) & ~mask));
+        };
+        for (std::size_t i = 0; i < nums.values.size(); ++i) {
+            const std::uint32_t row = nums.rows[i];
+            const double v = nums.values[i];
+            const std::uint64_t in = hit.contains(row) ? 1U : 0U;
+            const std::uint64_t mask = 0U - in;
+            Sums& s = per_shard[shard_of(row)];
+            s.sum += pick(v, mask, 0.0);
+            s.min = std::min(s.min, pick(v, mask, kInf));
+            s.max = std::max(s.max, pick(v, mask, -kInf));
+            s.count += in;
+        }
+    }
+    NumberStats out;
+    for (const auto& s : per_shard) {
+        if (s.count > 0) out.merge(NumberStats{s.count, s.min, s.max, s.sum});
+    }
+    return out;
+}
+
+namespace {
 
 class Evaluator {
 public:
@@ -617,41 +681,7 @@ ShardResult Searcher::evaluate(const PreparedQuery& q, const SegmentReader& seg)
         }
     }
     if (!req.stats.empty()) {
-        if (const SegmentField* f = seg.field(req.stats)) {
-            // Summed per shard in value order, then shard after shard: a merged segment gives
-            // the very sums (to the last bit) that its shards' segments give. One pass over
-            // the field's column, sorted by value, testing each row against the hits: no
-            // array of a value per row of the segment to build.
-            // Half the rows may be hits, at random: the loop selects, it does not branch (adding
-            // +0.0 leaves a sum that starts at +0.0 as it is, to the bit).
-            struct Sums {
-                double sum = 0, min = kInf, max = -kInf;
-                std::uint64_t count = 0;
-            };
-            std::vector<Sums> per_shard(std::max<std::size_t>(1, merged.size()));
-            const NumberColumn& nums = seg.numbers(*f);
-            const DenseRows hit(rows, seg.records());
-            const ShardOfRow shard_of(merged, seg.records());
-            // v where the row is a hit, else `otherwise`, by masking bits.
-            const auto pick = [](double v, std::uint64_t mask, double otherwise) {
-                return std::bit_cast<double>((std::bit_cast<std::uint64_t>(v) & mask) |
-                                             (std::bit_cast<std::uint64_t>(otherwise) & ~mask));
-            };
-            for (std::size_t i = 0; i < nums.values.size(); ++i) {
-                const std::uint32_t row = nums.rows[i];
-                const double v = nums.values[i];
-                const std::uint64_t in = hit.contains(row) ? 1U : 0U;
-                const std::uint64_t mask = 0U - in;
-                Sums& s = per_shard[shard_of(row)];
-                s.sum += pick(v, mask, 0.0);
-                s.min = std::min(s.min, pick(v, mask, kInf));
-                s.max = std::max(s.max, pick(v, mask, -kInf));
-                s.count += in;
-            }
-            for (const auto& s : per_shard) {
-                if (s.count > 0) r.stats.merge(NumberStats{s.count, s.min, s.max, s.sum});
-            }
-        }
+        if (const SegmentField* f = seg.field(req.stats)) r.stats = number_stats(seg, *f, rows);
     }
     const std::uint64_t keep = req.limit == 0 ? r.matches : req.offset + req.limit;
     if (keep == 0 || r.matches == 0) return r;
@@ -830,12 +860,13 @@ std::vector<double> Searcher::indexed_numbers(const Hit& hit, const std::string&
     const SegmentReader& seg = segment(static_cast<std::size_t>(it - ids.begin()));
     const SegmentField* f = seg.field(field);
     if (f == nullptr) return {};
-    if (const auto* by_row = seg.value_of_row(*f)) {
-        const double v = by_row->at(hit.row);
-        return std::isnan(v) ? std::vector<double>{} : std::vector<double>{v};
+    const NumberColumn& col = seg.numbers(*f);
+    if (const auto* at = seg.number_of_row(*f)) {
+        const std::uint32_t i = at->at(hit.row);
+        return i == SegmentReader::kNoNumber ? std::vector<double>{}
+                                             : std::vector<double>{col.values.at(i)};
     }
     std::vector<double> out;
-    const NumberColumn& col = seg.numbers(*f);
     for (std::size_t i = 0; i < col.rows.size(); ++i) {
         if (col.rows[i] == hit.row) out.push_back(col.values[i]);
     }

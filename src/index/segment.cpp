@@ -9,6 +9,7 @@
 #include <limits>
 #include <mutex>
 #include <numeric>
+#include <set>
 #include <span>
 #include <stdexcept>
 #include <unordered_map>
@@ -506,7 +507,9 @@ struct SegmentReader::Impl {
     std::map<std::size_t, std::unique_ptr<std::vector<double>>> number_heads;
     std::map<std::pair<std::size_t, std::size_t>, std::unique_ptr<NumberColumn>> number_blocks;
     std::map<std::size_t, std::unique_ptr<std::vector<std::uint32_t>>> term_of_row;  // null: multi
-    std::map<std::size_t, std::unique_ptr<std::vector<double>>> value_of_row;        // null: multi
+    std::map<std::size_t, std::unique_ptr<std::vector<std::uint32_t>>>
+        number_of_row;  // null: multi
+    std::set<std::size_t> number_of_row_asked;
 
     [[nodiscard]] std::string what(const SegmentField& f) const {
         return "index segment '" + path + "', field '" + f.name + "'";
@@ -1201,30 +1204,28 @@ const std::vector<std::uint32_t>* SegmentReader::term_of_row(const SegmentField&
     return slot.get();
 }
 
-const std::vector<double>* SegmentReader::value_of_row(const SegmentField& f) const {
+const std::vector<std::uint32_t>* SegmentReader::number_of_row(const SegmentField& f) const {
     Impl& m = *impl_;
     const std::size_t fi = m.index_of(f);
     {
         const std::lock_guard cache(m.cache_mutex);
-        if (const auto it = m.value_of_row.find(fi); it != m.value_of_row.end()) {
+        if (const auto it = m.number_of_row.find(fi); it != m.number_of_row.end()) {
             return it->second.get();
         }
+        if (m.number_of_row_asked.insert(fi).second) return nullptr;  // the first time
     }
     const NumberColumn& c = numbers(f);
-    auto values = std::make_unique<std::vector<double>>(m.records, kNaN);
-    bool single = true;
-    for (std::size_t i = 0; i < c.rows.size(); ++i) {
-        double& v = (*values)[c.rows[i]];  // rows were checked against records when read
-        if (!std::isnan(v)) {
-            single = false;
-            break;
-        }
-        v = c.values[i];
+    auto at = std::make_unique<std::vector<std::uint32_t>>(m.records, kNoNumber);
+    bool single = c.rows.size() < kNoNumber;
+    for (std::size_t i = 0; i < c.rows.size() && single; ++i) {
+        std::uint32_t& p = (*at)[c.rows[i]];  // rows were checked against records when read
+        single = p == kNoNumber;
+        p = static_cast<std::uint32_t>(i);
     }
-    if (!single) values.reset();
+    if (!single) at.reset();
     const std::lock_guard cache(m.cache_mutex);
-    auto& slot = m.value_of_row[fi];
-    if (!slot && single) slot = std::move(values);
+    auto& slot = m.number_of_row[fi];
+    if (!slot && single) slot = std::move(at);
     return slot.get();
 }
 

@@ -182,6 +182,7 @@ queries=("material.elements:O --format ids --limit 0"
          "--sort crystal_structure.volume:desc --format ids --limit 10"
          "--count-by material.elements --format json"
          "kiln.format:cif --stats crystal_structure.volume"
+         "material.elements:Li --stats crystal_structure.volume"
          "material.composition:Li* --format ids --limit 0"
          "crystal_structure.space_group_number:[200 TO 230] AND NOT material.elements:O --format ids --limit 0")
 expected=()

@@ -4,6 +4,7 @@
 #include <hdf5.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cmath>
 #include <filesystem>
 #include <tuple>
@@ -457,6 +458,66 @@ TEST(ForEachRow, VisitsEveryRowInOrderThroughEveryKindOfContainer) {
     seen.clear();
     for_each_row(Roaring{}, [&](std::uint32_t row) { seen.push_back(row); });
     EXPECT_TRUE(seen.empty());
+}
+
+TEST(NumberStats, FewAndManyHitsSumInColumnOrderPerShardAndMergedAlike) {
+    // Two shards of 3 000 rows; x spans 1e15 to 0.001 so that the order of the additions
+    // shows in the sums' last bits. The reference sums each shard's hits in the order of its
+    // number column (by value), then shard after shard.
+    const ScratchDir scratch("number-stats-test");
+    constexpr std::uint32_t kRows = 3000;
+    const auto x = [](std::uint32_t shard, std::uint32_t i) {
+        const double big = (i % 3 == 0 ? 1e15 : 0.1) * (i % 2 == 0 ? 1 : -1);
+        return big + shard * 7.0 + i * 1e-3;
+    };
+    std::vector<std::string> paths;
+    for (std::uint32_t shard = 1; shard <= 2; ++shard) {
+        paths.push_back((scratch.path / ("segment-" + std::to_string(shard) + ".h5")).string());
+        SegmentBuilder b{IndexPolicy{}};
+        for (std::uint32_t i = 0; i < kRows; ++i) b.add(i, nlohmann::json{{"x", x(shard, i)}});
+        b.write(paths.back(), shard, kRows, Hash128{}, false);
+    }
+    const std::string merged_path = (scratch.path / "merged.h5").string();
+    merge_segments(paths, {1, 2}, {"a", "b"}, merged_path, false);
+    const auto bit_equal = [](const NumberStats& a, const NumberStats& b) {
+        return a.count == b.count &&
+               std::bit_cast<std::uint64_t>(a.sum) == std::bit_cast<std::uint64_t>(b.sum) &&
+               a.min == b.min && a.max == b.max;
+    };
+    for (const std::uint32_t every : {97U, 2U}) {  // few hits, then many
+        Roaring hits;  // rows of the merged segment: shard 1's, then shard 2's
+        for (std::uint32_t r = 0; r < 2 * kRows; r += every) hits.add(r);
+        NumberStats want;
+        std::vector<NumberStats> per_shard_results;
+        for (std::uint32_t shard = 1; shard <= 2; ++shard) {
+            const SegmentReader seg(paths[shard - 1]);
+            const auto& f = *seg.field("x");
+            Roaring local;
+            for (std::uint32_t r = 0; r < kRows; ++r) {
+                if (hits.contains((shard - 1) * kRows + r)) local.add(r);
+            }
+            NumberStats s;
+            const auto& nums = seg.numbers(f);
+            for (std::size_t i = 0; i < nums.values.size(); ++i) {
+                if (local.contains(nums.rows[i])) s.add(nums.values[i]);
+            }
+            want.merge(s);
+            // A shard's own segment: the first call passes over the column, the next ones
+            // look each hit up.
+            for (int call = 0; call < 3; ++call) {
+                EXPECT_TRUE(bit_equal(number_stats(seg, f, local), s))
+                    << "shard " << shard << ", every " << every << ", call " << call;
+            }
+        }
+        const SegmentReader merged(merged_path);
+        const auto& f = *merged.field("x");
+        for (int call = 0; call < 3; ++call) {
+            const NumberStats got = number_stats(merged, f, hits);
+            EXPECT_TRUE(bit_equal(got, want)) << "merged, every " << every << ", call " << call
+                                              << ": sum " << got.sum << " against " << want.sum;
+        }
+        EXPECT_EQ(want.count, (2 * kRows + every - 1) / every);
+    }
 }
 
 TEST(SearchHelpers, FormatNumberAndStats) {

@@ -61,6 +61,14 @@ struct NumberStats {
     void merge(const NumberStats& o);
 };
 
+/// --stats of field f over the hits `rows` of a segment: summed per shard in the order of the
+/// field's number column (by value), then shard after shard, so that a merged segment gives
+/// the very sums (to the last bit) that its shards' segments give. Few hits are looked up one
+/// by one (once SegmentReader::number_of_row is built), many by one pass over the column:
+/// the same sums either way.
+[[nodiscard]] NumberStats number_stats(const SegmentReader& seg, const SegmentField& f,
+                                       const Roaring& rows);
+
 /// What one shard contributes to a search.
 struct ShardResult {
     std::uint64_t shard_id = 0;

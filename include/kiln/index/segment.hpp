@@ -270,9 +270,12 @@ public:
     /// nullptr when some row holds several terms.
     static constexpr std::uint32_t kNoTerm = 0xffffffffU;
     [[nodiscard]] const std::vector<std::uint32_t>* term_of_row(const SegmentField& f) const;
-    /// The same for numbers: each row's value (NaN when none); nullptr when some row holds
-    /// several.
-    [[nodiscard]] const std::vector<double>* value_of_row(const SegmentField& f) const;
+    /// The same for numbers: where each row's number is in numbers(f) (kNoNumber when the row
+    /// has none); nullptr when some row holds several. Built when asked for f the second
+    /// time, nullptr the first: one pass over the column costs less than building this, so a
+    /// process that asks once (a `kiln search`) does not pay for it.
+    [[nodiscard]] const std::vector<std::uint32_t>* number_of_row(const SegmentField& f) const;
+    static constexpr std::uint32_t kNoNumber = 0xffffffffU;
 
 private:
     struct Impl;
