@@ -274,15 +274,10 @@ std::optional<Dictionary> Dictionary::for_merged(const std::string& path,
     }
     std::map<std::uint64_t, const MergedShard*> by_id;
     for (const auto& s : merged.merged_shards()) by_id[s.shard_id] = &s;
-    if (by_id.size() != catalog.shards.size()) return std::nullopt;
     Dictionary d;
     d.path = merged.path();
     d.records = merged.records();
-    try {
-        d.policy = merged.policy();
-    } catch (const nlohmann::json::exception& e) {
-        throw DataError("'" + merged.path() + "': policy attribute is not JSON (" + e.what() + ")");
-    }
+    d.policy = merged.policy();
     for (const auto& s : catalog.shards) {  // catalog order, as Dictionary::open
         const auto it = by_id.find(s.id);
         if (it == by_id.end()) return std::nullopt;

@@ -931,7 +931,12 @@ std::uint64_t SegmentReader::records() const { return impl_->records; }
 std::string SegmentReader::shard_checksum() const { return impl_->shard_checksum; }
 std::string SegmentReader::extras_digest() const { return impl_->extras_digest; }
 IndexPolicy SegmentReader::policy() const {
-    return IndexPolicy::from_json(nlohmann::json::parse(impl_->policy));
+    try {
+        return IndexPolicy::from_json(nlohmann::json::parse(impl_->policy));
+    } catch (const nlohmann::json::exception& e) {
+        throw DataError("index segment '" + impl_->path + "': policy attribute is not JSON (" +
+                        e.what() + ")");
+    }
 }
 const std::vector<SegmentField>& SegmentReader::fields() const { return impl_->fields; }
 const std::vector<MergedShard>& SegmentReader::merged_shards() const { return impl_->merged; }

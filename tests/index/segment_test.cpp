@@ -128,6 +128,28 @@ TEST_F(SegmentTest, RefusesWhatIsNotASegment) {
     EXPECT_THROW(bad.add_json(0, "{not json"), DataError);
 }
 
+TEST_F(SegmentTest, APolicyAttributeThatIsNotJsonIsADataErrorNamingTheFile) {
+    {  // the attribute rewritten in place (variable-length string)
+        const hid_t file = H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+        ASSERT_GE(file, 0);
+        const hid_t attr = H5Aopen(file, "policy", H5P_DEFAULT);
+        const hid_t type = H5Aget_type(attr);
+        const char* bad = "{not json";
+        EXPECT_GE(H5Awrite(attr, type, &bad), 0);
+        H5Tclose(type);
+        H5Aclose(attr);
+        H5Fclose(file);
+    }
+    const SegmentReader seg(path_);
+    try {
+        (void)seg.policy();
+        FAIL() << "no error";
+    } catch (const DataError& e) {
+        EXPECT_NE(std::string(e.what()).find(path_), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("policy attribute is not JSON"), std::string::npos);
+    }
+}
+
 TEST_F(SegmentTest, MergedSegmentsHoldEveryShardsRowsOneAfterAnother) {
     // A second segment (shard 9, 3 rows) where custom.mixed is only a keyword and
     // dft.energy has a value equal to one of shard 7's.

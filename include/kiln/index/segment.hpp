@@ -231,6 +231,8 @@ public:
     [[nodiscard]] std::string shard_checksum() const;
     /// The SegmentExtras digest it was built with ("" for none).
     [[nodiscard]] std::string extras_digest() const;
+    /// The keyword policy it was built with; DataError naming the file when its attribute is
+    /// not a policy's JSON.
     [[nodiscard]] IndexPolicy policy() const;
     [[nodiscard]] const std::vector<SegmentField>& fields() const;
     /// The shards of a merged segment, in row order (empty for the segment of one shard).
