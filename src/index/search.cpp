@@ -26,7 +26,7 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // pass over every row of the segment once.
 constexpr std::size_t kFewTerms = 64;
 // --stats over fewer hits than 1/kFewHits of the field's numbers looks up each hit's number;
-// over more, it passes over the field's whole column (see stats_of).
+// over more, it passes over the field's whole column (see number_stats).
 constexpr std::uint64_t kFewHits = 8;
 
 std::optional<double> parse_number(std::string_view s) {
@@ -98,13 +98,14 @@ private:
     std::vector<std::uint64_t> bits_;
 };
 
-// Which of a merged segment's shards holds a row (always 0 for a shard's own segment): the
-// shard of each block of 64 rows, then a step past the shards that end inside the block.
-// A table lookup, not a binary search per row, for passes over a whole column.
+// Which of a merged segment's shards holds a row (always 0 for a shard's own segment): a
+// binary search over the shards, or, with `table` (for passes over a whole column), the shard
+// of the row's block of 64 rows and a step past the shards that end inside the block.
 class ShardOfRow {
 public:
-    ShardOfRow(const std::vector<MergedShard>& shards, std::uint64_t records) : shards_(shards) {
-        if (shards_.size() < 2) return;
+    ShardOfRow(const std::vector<MergedShard>& shards, std::uint64_t records, bool table)
+        : shards_(shards) {
+        if (shards_.size() < 2 || !table) return;
         first_.resize(static_cast<std::size_t>((records + 63) / 64));
         std::uint32_t k = 0;
         for (std::size_t b = 0; b < first_.size(); ++b) {
@@ -114,6 +115,12 @@ public:
     }
     [[nodiscard]] std::size_t operator()(std::uint32_t row) const {
         if (shards_.size() < 2) return 0;
+        if (first_.empty()) {
+            const auto it = std::upper_bound(
+                shards_.begin(), shards_.end(), std::uint64_t{row},
+                [](std::uint64_t r, const MergedShard& s) { return r < s.row_base; });
+            return static_cast<std::size_t>(it - shards_.begin()) - 1;  // row_base[0] is 0
+        }
         std::size_t k = first_.at(row >> 6U);
         while (k + 1 < shards_.size() && row >= shards_[k + 1].row_base) ++k;
         return k;
@@ -133,7 +140,7 @@ NumberStats number_stats(const SegmentReader& seg, const SegmentField& f, const 
     };
     const auto& merged = seg.merged_shards();
     std::vector<Sums> per_shard(std::max<std::size_t>(1, merged.size()));
-    const ShardOfRow shard_of(merged, seg.records());
+    const ShardOfRow shard_of(merged, seg.records(), true);
     const NumberColumn& nums = seg.numbers(f);
     const std::uint64_t hits = rows.cardinality();
     // Few hits of a field of one number per row: each hit's place in the column, marked in
@@ -630,14 +637,7 @@ ShardResult Searcher::evaluate(const PreparedQuery& q, const SegmentReader& seg)
     const Roaring& rows = *held;
     // A row of the segment as a hit: in a merged segment, the shard whose rows hold it.
     const auto& merged = seg.merged_shards();
-    // Which of a merged segment's shards holds `row` (0 for a shard's own segment).
-    const auto shard_of_row = [&](std::uint32_t row) -> std::size_t {
-        if (merged.empty()) return 0;
-        const auto it =
-            std::upper_bound(merged.begin(), merged.end(), std::uint64_t{row},
-                             [](std::uint64_t r, const MergedShard& s) { return r < s.row_base; });
-        return static_cast<std::size_t>(it - merged.begin()) - 1;  // row_base[0] is 0
-    };
+    const ShardOfRow shard_of_row(merged, seg.records(), false);
     const auto hit_of = [&](std::uint32_t row, SortKey key) {
         if (merged.empty()) return Hit{seg.shard_id(), row, std::move(key)};
         const MergedShard& s = merged[shard_of_row(row)];

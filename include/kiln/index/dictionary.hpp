@@ -55,7 +55,7 @@ struct DictionaryField {
     FieldType type = FieldType::kKeyword;
     std::uint64_t records = 0;
     std::vector<std::uint64_t> shards;         // indexes into Dictionary::shard_ids
-    std::vector<std::uint64_t> shard_records;  // empty from Dictionary::of_merged
+    std::vector<std::uint64_t> shard_records;  // empty from Dictionary::for_merged
     std::vector<double> shard_min, shard_max;
     std::uint64_t term_begin = 0, term_end = 0;  // listed terms (may be none)
 };
