@@ -3,6 +3,9 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -83,6 +86,7 @@ std::string value_text(const boost::any& v) {
     if (const auto* i = boost::any_cast<int>(&v)) return std::to_string(*i);
     if (const auto* l = boost::any_cast<long>(&v)) return std::to_string(*l);
     if (const auto* u = boost::any_cast<unsigned long>(&v)) return std::to_string(*u);
+    if (const auto* c = boost::any_cast<Count>(&v)) return std::to_string(c->value);
     if (const auto* d = boost::any_cast<double>(&v)) {
         std::ostringstream text;
         text << *d;
@@ -190,6 +194,39 @@ void print_help(const std::string& command, const std::string& synopsis, const s
               << "  --set KEY=VALUE       override one key of the INI file (repeatable)\n"
               << "  --print-config        print the effective options and where each came\n"
               << "                        from, then stop\n";
+}
+
+void validate(boost::any& out, const std::vector<std::string>& values, Count* /*type*/,
+              int /*overload*/) {
+    po::validators::check_first_occurrence(out);
+    const std::string& text = po::validators::get_single_string(values);
+    Count c;
+    const char* end = text.data() + text.size();
+    const auto [last, ec] = std::from_chars(text.data(), end, c.value);
+    if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])) || ec != std::errc{} ||
+        last != end) {
+        po::error_with_option_name e(
+            "the argument ('%value%') for option '%canonical_option%' is invalid: expected a "
+            "whole number, 0 or more");
+        e.set_substitute("value", text);
+        throw e;
+    }
+    out = c;
+}
+
+po::typed_value<Count>* count_value(std::uint64_t fallback) {
+    return po::value<Count>()->default_value(Count{fallback}, std::to_string(fallback));
+}
+
+std::uint64_t count(const po::variables_map& vm, const char* key) {
+    return vm[key].as<Count>().value;
+}
+
+double progress_interval(const po::variables_map& vm) {
+    const double s = vm["progress-interval"].as<double>();
+    if (!(s >= 0) || !std::isfinite(s))
+        throw ConfigError("--progress-interval must be a number of seconds >= 0");
+    return s;
 }
 
 int default_threads() {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -49,6 +50,23 @@ void print_help(const std::string& command, const std::string& synopsis, const s
 int default_threads();
 /// --threads when given (ConfigError when below 1), else default_threads().
 int threads_option(const po::variables_map& vm);
+
+/// A whole number, 0 or more, as an option's value. Boost reads "-1" into an unsigned type as
+/// 2^64 - 1, so counts, limits and seeds are declared with count_value() and read with
+/// count(): a sign, a fraction or a number past 2^64 - 1 is then a usage error (exit 64).
+struct Count {
+    std::uint64_t value = 0;
+};
+/// Boost.Program_options' parser for Count (found by argument-dependent lookup).
+void validate(boost::any& out, const std::vector<std::string>& values, Count* /*type*/,
+              int /*overload*/);
+/// A Count option with a default.
+po::typed_value<Count>* count_value(std::uint64_t fallback);
+/// The value of a Count option that has a default.
+std::uint64_t count(const po::variables_map& vm, const char* key);
+
+/// --progress-interval in seconds; ConfigError unless a finite number >= 0.
+double progress_interval(const po::variables_map& vm);
 
 /// The value of an option, or `fallback` when it was not given.
 template <typename T>

@@ -276,10 +276,10 @@ int run_infer(const Args& args) {
         "cache-bytes", po::value<std::string>()->default_value("1GiB"),
         "result cache size per rank")("cache-persist", po::bool_switch(),
                                       "load DATA/cache/SHA256.h5 at start, save it at the end")(
-        "unit-rows", po::value<std::uint64_t>()->default_value(65536),
-        "most records per work unit")("max-attempts", po::value<int>()->default_value(2),
-                                      "runs of a failing unit before it counts as failed")(
-        "no-fsync", po::bool_switch(), "skip fsync (scratch data only)")(
+        "unit-rows", count_value(65536), "most records per work unit")(
+        "max-attempts", po::value<int>()->default_value(2),
+        "runs of a failing unit before it counts as failed")("no-fsync", po::bool_switch(),
+                                                             "skip fsync (scratch data only)")(
         "progress-interval", po::value<double>()->default_value(10),
         "seconds between progress lines")("metrics", po::value<std::string>(),
                                           "Prometheus text file, rewritten at each progress line")(
@@ -314,10 +314,10 @@ int run_infer(const Args& args) {
     s.engine.cache_bytes = static_cast<std::size_t>(
         parse_bytes(cl.vm["cache-bytes"].as<std::string>(), "--cache-bytes"));
     s.cache_persist = cl.vm["cache-persist"].as<bool>();
-    s.unit_rows = cl.vm["unit-rows"].as<std::uint64_t>();
+    s.unit_rows = count(cl.vm, "unit-rows");
     s.max_attempts = cl.vm["max-attempts"].as<int>();
     s.fsync = !cl.vm["no-fsync"].as<bool>();
-    s.progress_interval_s = cl.vm["progress-interval"].as<double>();
+    s.progress_interval_s = progress_interval(cl.vm);
     s.metrics_path = get_or<std::string>(cl.vm, "metrics", "");
     s.summary_path = get_or<std::string>(cl.vm, "summary", "");
     if (s.engine.replicas < 1 || s.engine.batch_max < 1 || s.engine.threads < 1 ||

@@ -37,7 +37,8 @@ struct Settings {
     std::vector<std::string> inputs;
     std::string out;
     ingest::IngestOptions options;
-    ingest::DatasetMetadata metadata;
+    // The dataset's DataCite block, built (and its --author checked) before anything is written.
+    nlohmann::json dc;
     double progress_interval_s = 10;
     int max_attempts = 2;
     int concurrent_units = 2;
@@ -53,7 +54,7 @@ po::options_description describe_options() {
         "mdf.source_name of every record (default: DATA's name)")(
         "shard-bytes", po::value<std::string>()->default_value("256MiB"),
         "planned bytes per shard (k, M, G suffixes are powers of 1024)")(
-        "shard-files", po::value<std::uint64_t>()->default_value(4096), "files per shard at most")(
+        "shard-files", count_value(4096), "files per shard at most")(
         "no-pack", po::bool_switch(), "record references only; do not copy file bytes into shards")(
         "threads", po::value<int>(),
         "threads per rank reading and identifying files "
@@ -66,8 +67,7 @@ po::options_description describe_options() {
         "stop expanding an archive past this many times its own size")(
         "archive-max-bytes", po::value<std::string>()->default_value("8GiB"),
         "stop expanding an archive past this many bytes")(
-        "archive-max-members", po::value<std::uint64_t>()->default_value(1000000),
-        "members per archive at most")(
+        "archive-max-members", count_value(1000000), "members per archive at most")(
         "magic", po::value<std::string>()->default_value("fast"),
         "libmagic depth: fast (built-in tests, ~40 us/file) or full (every test, as `file`)")(
         "no-extract", po::bool_switch(), "skip metadata extraction (generic fields only)")(
@@ -117,7 +117,7 @@ Settings read_settings(const po::variables_map& vm) {
     o.source = get_or(vm, "source", base.substr(base.find_last_of('/') + 1));
     o.shard_bytes = parse_bytes(vm["shard-bytes"].as<std::string>(), "--shard-bytes");
     if (o.shard_bytes == 0) throw ConfigError("--shard-bytes must be > 0");
-    o.shard_files = vm["shard-files"].as<std::uint64_t>();
+    o.shard_files = count(vm, "shard-files");
     if (o.shard_files == 0) throw ConfigError("--shard-files must be > 0");
     o.pack = !vm["no-pack"].as<bool>();
     o.expand_archives = !vm["no-archives"].as<bool>();
@@ -125,7 +125,7 @@ Settings read_settings(const po::variables_map& vm) {
     if (!(o.archive_max_ratio > 0)) throw ConfigError("--archive-max-ratio must be > 0");
     o.archive_max_bytes =
         parse_bytes(vm["archive-max-bytes"].as<std::string>(), "--archive-max-bytes");
-    o.archive_max_members = vm["archive-max-members"].as<std::uint64_t>();
+    o.archive_max_members = count(vm, "archive-max-members");
     o.follow_links = vm["follow-links"].as<bool>();
     const std::string magic = vm["magic"].as<std::string>();
     if (magic != "fast" && magic != "full") {
@@ -148,15 +148,17 @@ Settings read_settings(const po::variables_map& vm) {
     if (o.threads < 1) throw ConfigError("--threads must be >= 1");
     s.concurrent_units = vm["concurrent-units"].as<int>();
     if (s.concurrent_units < 1) throw ConfigError("--concurrent-units must be >= 1");
-    auto& m = s.metadata;
+    ingest::DatasetMetadata m;
     m.title = get_or(vm, "title", o.source);
     m.authors = get_or(vm, "author", std::vector<std::string>{});
     m.affiliations = get_or(vm, "affiliation", std::vector<std::string>{});
     m.description = get_or(vm, "description", std::string{});
     m.tags = get_or(vm, "tag", std::vector<std::string>{});
     m.doi = get_or(vm, "doi", std::string{});
-    s.progress_interval_s = vm["progress-interval"].as<double>();
+    s.dc = ingest::datacite_block(m);
+    s.progress_interval_s = progress_interval(vm);
     s.max_attempts = vm["max-attempts"].as<int>();
+    if (s.max_attempts < 1) throw ConfigError("--max-attempts must be >= 1");
     s.summary_path = get_or(vm, "summary", std::string{});
     return s;
 }
@@ -307,10 +309,9 @@ int run_ingest(const Args& args) {
             }
             const bool complete = report.complete();
             if (complete && !manager.resumed_complete) {
-                const auto dc = ingest::datacite_block(s.metadata);
                 store::write_catalog(
                     layout.catalog(),
-                    ingest::build_catalog(manager.plan, manager.journal->committed(), dc,
+                    ingest::build_catalog(manager.plan, manager.journal->committed(), s.dc,
                                           s.options));
             }
             if (complete && s.options.index) {

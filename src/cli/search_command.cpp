@@ -303,10 +303,10 @@ bool run_request(const index::Searcher& searcher, const index::SearchRequest& re
 int run_search(const Args& args) {
     po::options_description o("Options");
     add_query_options(o);
-    o.add_options()("limit", po::value<std::uint64_t>()->default_value(20),
+    o.add_options()("limit", count_value(20),
                     "hits to print; 0 prints every hit (there is no cap)")(
-        "offset", po::value<std::uint64_t>()->default_value(0), "hits to skip first")(
-        "sort", po::value<std::string>(), "FIELD or FIELD:desc (default: record id)")(
+        "offset", count_value(0), "hits to skip first")("sort", po::value<std::string>(),
+                                                        "FIELD or FIELD:desc (default: record id)")(
         "fields", po::value<std::string>(), "fields to print: a,b,c (dotted MDF names)")(
         "format", po::value<std::string>()->default_value("table"),
         "table, jsonl, json, paths or ids")("count-by", po::value<std::string>(),
@@ -334,8 +334,8 @@ int run_search(const Args& args) {
     if (vm.count("data") == 0U) throw UsageError("kiln search: DATA is required");
     index::SearchRequest req;
     req.query = build_query(vm);
-    req.limit = vm["limit"].as<std::uint64_t>();
-    req.offset = vm["offset"].as<std::uint64_t>();
+    req.limit = count(vm, "limit");
+    req.offset = count(vm, "offset");
     req.threads = threads_option(vm);
     if (vm.count("sort") != 0U) {
         std::string s = vm["sort"].as<std::string>();
@@ -418,7 +418,7 @@ int run_get(const Args& args) {
     po::options_description o("Options");
     add_query_options(o);
     o.add_options()("to", po::value<std::string>(), "directory to write the files into (required)")(
-        "limit", po::value<std::uint64_t>()->default_value(0), "files at most (0: all)");
+        "limit", count_value(0), "files at most (0: all)");
     po::positional_options_description pos;
     pos.add("data", 1).add("query", -1);
     const CommandLine cl = parse_command_line("get", args, o, pos);
@@ -437,7 +437,7 @@ int run_get(const Args& args) {
     if (vm.count("to") == 0U) throw UsageError("kiln get: --to DIR is required");
     index::SearchRequest req;
     req.query = build_query(vm);
-    req.limit = vm["limit"].as<std::uint64_t>();
+    req.limit = count(vm, "limit");
     req.threads = threads_option(vm);
     const index::Searcher searcher(vm["data"].as<std::string>());
     index::SearchResult result;

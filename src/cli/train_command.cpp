@@ -107,11 +107,10 @@ int run_train(const Args& args) {
         "epochs", po::value<int>()->default_value(defaults.max_epochs), "most epochs")(
         "patience", po::value<int>()->default_value(defaults.patience),
         "stop after this many epochs without a better validation MAE")(
-        "seed", po::value<std::uint64_t>()->default_value(defaults.seed),
-        "seed of the split, weights and dropout")("validation",
-                                                  po::value<double>()->default_value(0.1),
-                                                  "fraction held out for early stopping")(
-        "test", po::value<double>()->default_value(0.1), "fraction held out for the reported MAE")(
+        "seed", count_value(defaults.seed), "seed of the split, weights and dropout")(
+        "validation", po::value<double>()->default_value(0.1),
+        "fraction held out for early stopping")("test", po::value<double>()->default_value(0.1),
+                                                "fraction held out for the reported MAE")(
         "threads", po::value<int>()->default_value(1),
         "LibTorch threads; 1 is bit-for-bit reproducible, and fastest on small nodes since "
         "OpenBLAS threads each matrix product itself (OPENBLAS_NUM_THREADS)")(
@@ -149,7 +148,7 @@ int run_train(const Args& args) {
     spec.batch_size = cl.vm["batch-size"].as<int>();
     spec.max_epochs = cl.vm["epochs"].as<int>();
     spec.patience = cl.vm["patience"].as<int>();
-    spec.seed = cl.vm["seed"].as<std::uint64_t>();
+    spec.seed = count(cl.vm, "seed");
     spec.threads = cl.vm["threads"].as<int>();
     if (spec.threads < 1) throw ConfigError("--threads must be >= 1");
     if (spec.dropout < 0 || spec.dropout >= 1) throw ConfigError("--dropout must be in [0, 1)");

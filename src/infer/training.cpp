@@ -11,7 +11,8 @@ namespace kiln::infer {
 
 Split split_rows(std::size_t n, double validation_fraction, double test_fraction,
                  std::uint64_t seed) {
-    if (validation_fraction < 0 || test_fraction < 0 || validation_fraction + test_fraction >= 1)
+    if (!(validation_fraction >= 0) || !(test_fraction >= 0) ||
+        !(validation_fraction + test_fraction < 1))
         throw ConfigError("validation and test fractions must be >= 0 and sum to less than 1");
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), std::size_t{0});

@@ -60,6 +60,13 @@ expect_exit 64 "$KILN" ingest "$T" --out "$SCRATCH/d3" --no-such-option
 expect_exit 78 "$KILN" ingest "$T" --out "$SCRATCH/d3" --shard-bytes lots
 expect_output "--shard-bytes"
 expect_exit 64 "$KILN" ingest "$T" --out "$SCRATCH/d3" --author "Prince"
+expect_exit 64 "$KILN" ingest "$T" --out "$SCRATCH/d3" --shard-files -1
+expect_output "for option '--shard-files' is invalid: expected a whole number, 0 or more"
+expect_exit 78 "$KILN" ingest "$T" --out "$SCRATCH/d3" --progress-interval -5
+expect_output "--progress-interval must be a number of seconds >= 0"
+expect_exit 78 "$KILN" ingest "$T" --out "$SCRATCH/d3" --max-attempts 0
+expect_output "--max-attempts must be >= 1"
+[ ! -e "$SCRATCH/d3" ] || fail "an ingest refused for its options created its dataset"
 expect_exit 66 "$KILN" describe "$SCRATCH/nothing-here"
 expect_exit 64 "$KILN" frobnicate
 # A resume with other inputs or options is refused, naming both plans.

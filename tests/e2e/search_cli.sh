@@ -97,6 +97,12 @@ expect_exit 64 "$KILN" search "$D" --range crystal_structure.volume
 expect_output "expected FIELD:LO:HI"
 expect_exit 64 "$KILN" search "$D" --format xml
 expect_output "expected table, jsonl, json, paths or ids"
+# Boost reads "-1" into an unsigned option as 2^64 - 1: kiln refuses it instead of printing all.
+expect_exit 64 "$KILN" search "$D" 'material.elements:Fe' --limit -1
+expect_output "the argument ('-1') for option '--limit' is invalid: expected a whole number"
+expect_exit 64 "$KILN" get "$D" 'material.elements:Fe' --to "$SCRATCH/never" --limit 1.5
+expect_output "for option '--limit' is invalid"
+[ ! -e "$SCRATCH/never" ] || fail "kiln get with a bad --limit wrote files"
 pass "bad queries and options exit 64 with the place of the problem"
 
 # `kiln index` on a current index changes nothing; a rebuild gives the ingest's bytes.

@@ -22,6 +22,9 @@ TEST(Split, DisjointCompleteAndSeeded) {
     const Split c = split_rows(1000, 0.1, 0.2, 8);
     EXPECT_NE(a.test, c.test);
     EXPECT_THROW((void)split_rows(10, 0.5, 0.5, 1), ConfigError);
+    EXPECT_THROW((void)split_rows(10, -0.1, 0.2, 1), ConfigError);
+    EXPECT_THROW((void)split_rows(10, std::nan(""), 0.2, 1), ConfigError);  // `--validation nan`
+    EXPECT_THROW((void)split_rows(10, 0.1, std::nan(""), 1), ConfigError);
 }
 
 TEST(LinearModel, RecoversAnExactLinearFunction) {
