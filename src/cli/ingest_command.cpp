@@ -69,7 +69,7 @@ po::options_description describe_options() {
         "stop expanding an archive past this many bytes")(
         "archive-max-members", count_value(1000000), "members per archive at most")(
         "magic", po::value<std::string>()->default_value("fast"),
-        "libmagic depth: fast (built-in tests, ~40 us/file) or full (every test, as `file`)")(
+        "libmagic depth: fast (built-in tests, 5-10 us/file) or full (every test, as `file`)")(
         "no-extract", po::bool_switch(), "skip metadata extraction (generic fields only)")(
         "group-by-dir", po::bool_switch(),
         "one more record per directory, merging its files' records (default: per VASP run, "
