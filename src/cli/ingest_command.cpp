@@ -189,7 +189,7 @@ struct Manager {
             roots.emplace_back(r != nullptr ? r : in);
             std::free(r);
         }
-        auto files = ingest::walk_inputs(s.inputs, {s.options.follow_links});
+        auto files = ingest::walk_inputs(s.inputs, {s.options.follow_links, s.options.threads});
         plan = ingest::plan_ingest(std::move(files), s.options, roots);
         journal = std::make_unique<tasks::Journal>(layout.journal_dir() + "/ingest.jsonl", "ingest",
                                                    plan.digest);

@@ -54,6 +54,52 @@ TEST(Walk, FilesLinksAndProblems) {
     EXPECT_EQ(followed.at("tree/link-out").size, 6U);
 }
 
+// Every field of every entry, in order.
+std::vector<std::string> entries(const std::vector<InputFile>& files) {
+    std::vector<std::string> out;
+    for (const auto& f : files)
+        out.push_back(f.record_path + "|" + f.source_path + "|" + std::to_string(f.size) + "|" +
+                      f.error);
+    return out;
+}
+
+TEST(Walk, ThreadsGiveTheWalkInOrder) {
+    test::TempDir dir;
+    const std::string root = dir / "tree";
+    for (int d = 0; d < 7; ++d) {
+        for (int f = 0; f < 5; ++f) {
+            test::write_text(root + "/d" + std::to_string(d) + "/s/f" + std::to_string(f),
+                             std::string(static_cast<std::size_t>(d * 10 + f), 'x'));
+        }
+    }
+    test::write_text(root + "/top.cif", "data_a\n");
+    test::write_text(dir / "outside.txt", "secret");
+    ASSERT_EQ(::symlink("top.cif", (root + "/d1/link-in").c_str()), 0);
+    ASSERT_EQ(::symlink((dir / "outside.txt").c_str(), (root + "/d2/link-out").c_str()), 0);
+    ASSERT_EQ(::symlink("nowhere", (root + "/d3/broken").c_str()), 0);
+    ASSERT_EQ(::mkfifo((root + "/d4/fifo").c_str(), 0600), 0);
+    ASSERT_EQ(::mkdir((root + "/d5/locked").c_str(), 0), 0);  // unreadable, unless root
+    const auto in_order = walk_inputs({root}, {false, 1});
+    ASSERT_EQ(in_order.size(), 7U * 5U + 5U + (::geteuid() == 0 ? 0U : 1U));
+    for (const int threads : {2, 3, 8, 64}) {
+        EXPECT_EQ(entries(walk_inputs({root}, {false, threads})), entries(in_order)) << threads;
+        EXPECT_EQ(entries(walk_inputs({root}, {true, threads})),
+                  entries(walk_inputs({root}, {true, 1})))
+            << threads;
+    }
+    // Links to directories: which of two names of one directory is "already visited" depends
+    // on the order, so the threads give way to one walk in order (same answer).
+    ASSERT_EQ(::symlink("../d0", (root + "/d6/to-d0").c_str()), 0);
+    ASSERT_EQ(::symlink("..", (root + "/d6/s/loop").c_str()), 0);
+    const auto with_links = walk_inputs({root}, {false, 1});
+    EXPECT_EQ(entries(walk_inputs({root}, {false, 4})), entries(with_links));
+    const auto m = by_path(with_links);
+    // d0 was walked before d6, so its second name is refused as already visited.
+    EXPECT_NE(m.at("tree/d6/to-d0").error.find("already visited"), std::string::npos);
+    EXPECT_NE(m.at("tree/d6/s/loop").error.find("loop"), std::string::npos);
+    ::chmod((root + "/d5/locked").c_str(), 0700);
+}
+
 TEST(Walk, MissingInputAndDuplicateNames) {
     test::TempDir dir;
     try {

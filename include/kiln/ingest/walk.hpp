@@ -18,6 +18,7 @@ struct InputFile {
 
 struct WalkOptions {
     bool follow_links = false;  // follow symbolic links that lead outside the input root
+    int threads = 1;            // threads walking an input directory's entries at once
 };
 
 /// Walks every input (file or directory) and returns its entries sorted by record path.
@@ -25,7 +26,7 @@ struct WalkOptions {
 /// that are not UTF-8 are written `\xNN` and the entry gets an error. Per-entry problems
 /// (broken links, links out of the root, link loops, special files, unreadable directories)
 /// become entries with `error` set. Throws NoInputError naming a missing input and
-/// UsageError when two inputs have the same name.
+/// UsageError when two inputs have the same name. The result does not depend on `threads`.
 [[nodiscard]] std::vector<InputFile> walk_inputs(const std::vector<std::string>& inputs,
                                                  const WalkOptions& options);
 
