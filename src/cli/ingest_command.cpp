@@ -57,7 +57,7 @@ po::options_description describe_options() {
         "shard-files", count_value(4096), "files per shard at most")(
         "no-pack", po::bool_switch(), "record references only; do not copy file bytes into shards")(
         "threads", po::value<int>(),
-        "threads per rank reading and identifying files "
+        "threads per rank walking the inputs, reading and identifying files "
         "(default: SLURM_CPUS_PER_TASK, OMP_NUM_THREADS, 1 under mpirun, else all cores)")(
         "concurrent-units", po::value<int>()->default_value(2),
         "shards a rank writes at once (at most --threads), each with --threads / units threads "
