@@ -22,7 +22,7 @@ cmake --preset tsan >/dev/null
 cmake --build --preset tsan --target infer_test tasks_test ingest_test
 build/tsan/tests/infer_test --gtest_brief=1 --gtest_filter='Engine.*:ResultCache.*:CacheKeyMaker.*'
 build/tsan/tests/tasks_test --gtest_brief=1 --gtest_filter='RunUnits*'
-build/tsan/tests/ingest_test --gtest_brief=1 --gtest_filter='IngestUnit.RecordsFiles*:IngestUnit.TheSegment*:IngestUnit.UnitsWrittenAtOnce*'
+build/tsan/tests/ingest_test --gtest_brief=1 --gtest_filter='IngestUnit.RecordsFiles*:IngestUnit.TheSegment*:IngestUnit.UnitsWrittenAtOnce*:Walk.ThreadsGiveTheWalkInOrder'
 # libFuzzer harnesses (clang, ASan+UBSan): the corpus and crash regressions replayed, then 20 s
 # of fuzzing per harness. Longer runs: tests/fuzz/run.sh 3600.
 tests/fuzz/run.sh 20
