@@ -1,8 +1,13 @@
 #include "kiln/extract/grouping.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <map>
+#include <mutex>
+#include <optional>
 
 #include "extract/extractors.hpp"
 #include "kiln/core/error.hpp"
@@ -163,6 +168,62 @@ int vrhfin_z(std::string_view line) {
     return atomic_number(trim(line.substr(0, line.find(':'))));
 }
 
+namespace {
+
+// What a POTCAR or OUTCAR says of its run's species: nothing usable (absent, unreadable, no
+// VRHFIN line: look further), a label kiln cannot name (an empty list: no guess), or the
+// species in order.
+std::optional<std::vector<int>> read_species(const std::string& file) {
+    std::vector<int> species;
+    try {
+        const std::string text = decompress(file, fs::read_file(file), std::size_t{1} << 30);
+        for (const auto line : split_lines(text)) {
+            if (line.find("VRHFIN") == std::string_view::npos) continue;
+            const int z_number = vrhfin_z(line);
+            if (z_number == 0) return std::vector<int>{};
+            species.push_back(z_number);
+        }
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+    if (species.empty()) return std::nullopt;
+    return species;
+}
+
+// read_species, remembered per file while its device, inode, size and modification time stay
+// the same: every POSCAR, CONTCAR and XDATCAR of a run asks for the same POTCAR (hundreds of
+// kilobytes, read whole).
+std::optional<std::vector<int>> species_of(const std::string& file) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    struct Known {
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        std::int64_t mtime_ns;
+        std::optional<std::vector<int>> species;
+    };
+    const std::int64_t mtime_ns =
+        std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+    static std::mutex mutex;
+    static std::map<std::string, Known> known;
+    {
+        const std::lock_guard lock(mutex);
+        if (const auto it = known.find(file);
+            it != known.end() && it->second.dev == st.st_dev && it->second.ino == st.st_ino &&
+            it->second.size == st.st_size && it->second.mtime_ns == mtime_ns) {
+            return it->second.species;
+        }
+    }
+    auto species = read_species(file);
+    const std::lock_guard lock(mutex);
+    if (known.size() >= 256) known.clear();
+    known[file] = Known{st.st_dev, st.st_ino, st.st_size, mtime_ns, species};
+    return species;
+}
+
+}  // namespace
+
 std::vector<int> vasp_species_beside(const std::string& path) {
     const auto key = vasp_run_key(path);
     if (!key || path.find('!') != std::string::npos) return {};  // archive members: not on disk
@@ -172,23 +233,9 @@ std::vector<int> vasp_species_beside(const std::string& path) {
         if (!key->suffix.empty()) suffixes.emplace_back();
         for (const std::string& suffix : suffixes) {
             for (const std::string_view z : {"", ".gz", ".bz2", ".xz"}) {
-                const std::string candidate =
-                    dir + "/" + std::string(base) + suffix + std::string(z);
-                std::vector<int> species;
-                try {
-                    if (!fs::is_file(candidate)) continue;
-                    const std::string text =
-                        decompress(candidate, fs::read_file(candidate), std::size_t{1} << 30);
-                    for (const auto line : split_lines(text)) {
-                        if (line.find("VRHFIN") == std::string_view::npos) continue;
-                        const int z_number = vrhfin_z(line);
-                        if (z_number == 0) return {};  // a label kiln cannot name: no guess
-                        species.push_back(z_number);
-                    }
-                } catch (const Error&) {
-                    continue;  // unreadable: the next candidate
-                }
-                if (!species.empty()) return species;
+                if (auto species =
+                        species_of(dir + "/" + std::string(base) + suffix + std::string(z)))
+                    return *species;  // empty: a label kiln cannot name, so no guess
             }
         }
     }

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 
@@ -13,6 +14,7 @@
 #include "kiln/core/error.hpp"
 #include "kiln/extract/extractor.hpp"
 #include "kiln/extract/format.hpp"
+#include "test_util.hpp"
 
 namespace kiln::extract {
 namespace {
@@ -311,6 +313,28 @@ TEST(PoscarExtractor, Vasp4SpeciesFromTheCommentLine) {
                   .get<std::string>()
                   .find("VASP 4 POSCAR without species"),
               std::string::npos);
+}
+
+// A VASP 4 POSCAR's species come from the POTCAR beside it. kiln keeps what a POTCAR said for
+// as long as the file is the same, and reads it again once it changes.
+TEST(PoscarExtractor, Vasp4SpeciesFromThePotcarBesideFollowItsChanges) {
+    test::TempDir dir;
+    const std::string poscar = dir / "POSCAR";
+    test::write_text(poscar, "relaxed\n1.0\n3 0 0\n0 3 0\n0 0 3\n1 1\nDirect\n0 0 0\n.5 .5 .5\n");
+    EXPECT_TRUE(vasp_species_beside(poscar).empty());  // no POTCAR, no OUTCAR
+    test::write_text(dir / "POTCAR",
+                     "  PAW_PBE Cs_sv\n   VRHFIN =Cs: 5s5p6s\n"
+                     "  PAW_PBE Cl\n   VRHFIN =Cl: s2p5\n");
+    EXPECT_EQ(vasp_species_beside(poscar), (std::vector<int>{55, 17}));
+    EXPECT_EQ(vasp_species_beside(dir / "CONTCAR"), (std::vector<int>{55, 17}));  // remembered
+    test::write_text(dir / "POTCAR",
+                     "  PAW_PBE Na_pv\n   VRHFIN =Na: 2p3s\n"
+                     "  PAW_PBE Cl\n   VRHFIN =Cl: s2p5\n  (rewritten)\n");
+    EXPECT_EQ(vasp_species_beside(poscar), (std::vector<int>{11, 17}));
+    test::write_text(dir / "POTCAR", "   VRHFIN =Xx: unknown\n");
+    EXPECT_TRUE(vasp_species_beside(poscar).empty());  // a label kiln cannot name: no guess
+    ::unlink((dir / "POTCAR").c_str());
+    EXPECT_TRUE(vasp_species_beside(poscar).empty());
 }
 
 TEST(IncarExtractor, TagsTypesCommentsAndFunctional) {
