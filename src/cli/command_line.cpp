@@ -85,7 +85,6 @@ std::string value_text(const boost::any& v) {
     if (const auto* b = boost::any_cast<bool>(&v)) return *b ? "true" : "false";
     if (const auto* i = boost::any_cast<int>(&v)) return std::to_string(*i);
     if (const auto* l = boost::any_cast<long>(&v)) return std::to_string(*l);
-    if (const auto* u = boost::any_cast<unsigned long>(&v)) return std::to_string(*u);
     if (const auto* c = boost::any_cast<Count>(&v)) return std::to_string(c->value);
     if (const auto* d = boost::any_cast<double>(&v)) {
         std::ostringstream text;

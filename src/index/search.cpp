@@ -99,8 +99,10 @@ private:
 };
 
 // Which of a merged segment's shards holds a row (always 0 for a shard's own segment): a
-// binary search over the shards, or, with `table` (for passes over a whole column), the shard
-// of the row's block of 64 rows and a step past the shards that end inside the block.
+// binary search over the shards, or, with `table`, the shard of the row's block of 64 rows and
+// a step past the shards that end inside the block. The table costs one entry per 64 rows to
+// build, and is worth it for --stats even over 4 201 hits of 1 M rows (0.61 ms against 0.66
+// with binary searches; 1.9 against 2.9 ms over 123 790 hits).
 class ShardOfRow {
 public:
     ShardOfRow(const std::vector<MergedShard>& shards, std::uint64_t records, bool table)
@@ -140,7 +142,7 @@ NumberStats number_stats(const SegmentReader& seg, const SegmentField& f, const 
     };
     const auto& merged = seg.merged_shards();
     std::vector<Sums> per_shard(std::max<std::size_t>(1, merged.size()));
-    const ShardOfRow shard_of(merged, seg.records(), true);
+    const ShardOfRow shard_of(merged, seg.records(), true);  // both ways below
     const NumberColumn& nums = seg.numbers(f);
     const std::uint64_t hits = rows.cardinality();
     // Few hits of a field of one number per row: each hit's place in the column, marked in
